@@ -1,0 +1,37 @@
+using Glassbox.Models;
+
+namespace Glassbox.Loading.Adapters;
+
+/// <summary>
+/// Maps one checkpoint family onto the runtime: its config.json onto a <see cref="ModelConfig"/>,
+/// its tensor names and layouts onto the TransformerLens-shaped <see cref="StateDict"/>.
+/// </summary>
+public interface IArchitectureAdapter
+{
+    /// <summary>The Hugging Face <c>model_type</c> values this adapter reads.</summary>
+    IReadOnlyList<string> ModelTypes { get; }
+
+    ModelConfig ReadConfig(HfConfig hf);
+
+    StateDict Convert(ModelConfig cfg, ITensorSource source);
+}
+
+/// <summary>The adapters Glassbox ships, by model_type.</summary>
+public static class Architectures
+{
+    public static readonly IReadOnlyList<IArchitectureAdapter> All = new IArchitectureAdapter[] { new Gpt2Adapter(), new LlamaAdapter(), new GptNeoXAdapter() };
+
+    public static IArchitectureAdapter For(string modelType) =>
+        All.FirstOrDefault(a => a.ModelTypes.Contains(modelType))
+        ?? throw new ModelFormatException($"Unknown model_type '{modelType}'. Supported: {string.Join(", ", All.SelectMany(a => a.ModelTypes))}.");
+
+    /// <summary>Hugging Face <c>hidden_act</c> / <c>activation_function</c> names.</summary>
+    public static Activation ParseActivation(string name, HfConfig hf) => name switch
+    {
+        "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => Activation.GeluNew,
+        "gelu" => Activation.Gelu,
+        "relu" => Activation.Relu,
+        "silu" or "swish" => Activation.Silu,
+        _ => throw new ModelFormatException($"{hf.Path}: unsupported activation '{name}' (supported: gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, relu, silu)."),
+    };
+}

@@ -1,0 +1,114 @@
+using Glassbox.Hooks;
+using static TorchSharp.torch;
+
+namespace Glassbox.Models;
+
+/// <summary>
+/// Causal multi-head attention with grouped-query heads. Weights are held fused for speed
+/// (W_Q as [d_model, head·d_head]); <see cref="W_Q"/> and friends give TransformerLens-shaped views.
+/// </summary>
+public sealed class Attention
+{
+    readonly ModelConfig cfg;
+    readonly Rotary? rotary;
+    readonly double scale;
+
+    internal Attention(ModelConfig cfg, Rotary? rotary, Tensor wq, Tensor? bq, Tensor wk, Tensor? bk, Tensor wv, Tensor? bv,
+        Tensor wo, Tensor? bo, HookRegistry hooks, int layer)
+    {
+        this.cfg = cfg;
+        this.rotary = rotary;
+        scale = 1.0 / Math.Sqrt(cfg.DHead);
+        (Wq, Bq, Wk, Bk, Wv, Bv, Wo, Bo) = (wq, bq, wk, bk, wv, bv, wo, bo);
+        string p = $"blocks.{layer}.attn.", h = $"head={cfg.NHeads}", kv = $"kv_head={cfg.NKvHeads}", dh = $"d_head={cfg.DHead}";
+        HookQ = hooks.Create(p + "hook_q", $"[batch, pos, {h}, {dh}]", layer);
+        HookK = hooks.Create(p + "hook_k", $"[batch, pos, {kv}, {dh}]", layer);
+        HookV = hooks.Create(p + "hook_v", $"[batch, pos, {kv}, {dh}]", layer);
+        if (rotary is not null)
+        {
+            HookRotQ = hooks.Create(p + "hook_rot_q", $"[batch, pos, {h}, {dh}]", layer);
+            HookRotK = hooks.Create(p + "hook_rot_k", $"[batch, pos, {kv}, {dh}]", layer);
+        }
+        HookAttnScores = hooks.Create(p + "hook_attn_scores", $"[batch, {h}, query_pos, key_pos]", layer);
+        HookPattern = hooks.Create(p + "hook_pattern", $"[batch, {h}, query_pos, key_pos]", layer);
+        HookZ = hooks.Create(p + "hook_z", $"[batch, pos, {h}, {dh}]", layer);
+        HookResult = hooks.Create(p + "hook_result", $"[batch, pos, {h}, d_model={cfg.DModel}]", layer, optIn: true);
+    }
+
+    internal Tensor Wq { get; }
+    internal Tensor? Bq { get; }
+    internal Tensor Wk { get; }
+    internal Tensor? Bk { get; }
+    internal Tensor Wv { get; }
+    internal Tensor? Bv { get; }
+    internal Tensor Wo { get; }
+    internal Tensor? Bo { get; }
+
+    /// <summary>[head, d_model, d_head]</summary>
+    public Tensor W_Q => Wq.view(cfg.DModel, cfg.NHeads, cfg.DHead).permute(1, 0, 2);
+    /// <summary>[kv_head, d_model, d_head]</summary>
+    public Tensor W_K => Wk.view(cfg.DModel, cfg.NKvHeads, cfg.DHead).permute(1, 0, 2);
+    /// <summary>[kv_head, d_model, d_head]</summary>
+    public Tensor W_V => Wv.view(cfg.DModel, cfg.NKvHeads, cfg.DHead).permute(1, 0, 2);
+    /// <summary>[head, d_head, d_model]</summary>
+    public Tensor W_O => Wo.view(cfg.NHeads, cfg.DHead, cfg.DModel);
+    public Tensor? b_Q => Bq?.view(cfg.NHeads, cfg.DHead);
+    public Tensor? b_K => Bk?.view(cfg.NKvHeads, cfg.DHead);
+    public Tensor? b_V => Bv?.view(cfg.NKvHeads, cfg.DHead);
+    public Tensor? b_O => Bo;
+
+    public HookPoint HookQ { get; }
+    public HookPoint HookK { get; }
+    public HookPoint HookV { get; }
+    public HookPoint? HookRotQ { get; }
+    public HookPoint? HookRotK { get; }
+    public HookPoint HookAttnScores { get; }
+    public HookPoint HookPattern { get; }
+    public HookPoint HookZ { get; }
+    public HookPoint HookResult { get; }
+
+    /// <summary>x: the normalised residual [batch, pos, d_model]; start: absolute position of x's first row.</summary>
+    public Tensor Forward(Tensor x, long start, KvCache? cache, int layer)
+    {
+        long b = x.shape[0], p = x.shape[1];
+        int H = cfg.NHeads, Hkv = cfg.NKvHeads, dh = cfg.DHead;
+
+        var q = HookQ.Run(Linear(x, Wq, Bq).view(b, p, H, dh));
+        var k = HookK.Run(Linear(x, Wk, Bk).view(b, p, Hkv, dh));
+        var v = HookV.Run(Linear(x, Wv, Bv).view(b, p, Hkv, dh));
+        if (rotary is not null)
+        {
+            q = HookRotQ!.Run(rotary.Apply(q, start));
+            k = HookRotK!.Run(rotary.Apply(k, start));
+        }
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        long keys = k.shape[1];
+
+        // [batch, head, pos, d_head]; a kv head serves H/Hkv consecutive query heads.
+        var qh = q.transpose(1, 2);
+        var kh = k.transpose(1, 2);
+        var vh = v.transpose(1, 2);
+        if (Hkv != H)
+        {
+            kh = kh.repeat_interleave(H / Hkv, dim: 1);
+            vh = vh.repeat_interleave(H / Hkv, dim: 1);
+        }
+        var scores = matmul(qh, kh.transpose(2, 3)) * scale;
+        // Query i sits at absolute position start + i and may see keys 0 .. start + i.
+        var future = ones(p, keys, dtype: ScalarType.Bool, device: x.device).triu(keys - p + 1);
+        scores = HookAttnScores.Run(scores.masked_fill(future, double.NegativeInfinity));
+        var pattern = HookPattern.Run(scores.softmax(-1));
+        var z = HookZ.Run(matmul(pattern, vh).transpose(1, 2));
+
+        if (HookResult.HasHooks)
+        {
+            var result = HookResult.Run(einsum("bphd,hdm->bphm", z, W_O));
+            var summed = result.sum(2);
+            return Bo is null ? summed : summed + Bo;
+        }
+        return Linear(z.reshape(b, p, H * dh), Wo, Bo);
+    }
+
+    /// <summary>x W + b with row vectors and input-major weights.</summary>
+    internal static Tensor Linear(Tensor x, Tensor w, Tensor? bias) => bias is null ? matmul(x, w) : matmul(x, w) + bias;
+}

@@ -1,0 +1,77 @@
+using Glassbox.Hooks;
+using static TorchSharp.torch;
+
+namespace Glassbox.Models;
+
+/// <summary>
+/// One pre-norm block: <c>mid = pre + attn(ln1(pre))</c>, <c>post = mid + mlp(ln2(mid))</c>;
+/// or, with parallel attention and MLP (GPT-NeoX), <c>post = pre + attn(ln1(pre)) + mlp(ln2(pre))</c>.
+/// </summary>
+public sealed class TransformerBlock
+{
+    readonly bool parallel;
+
+    /// <summary>Builds the block from TransformerLens-shaped weights, creating its hook points in forward order.</summary>
+    internal TransformerBlock(ModelConfig cfg, int layer, StateDict sd, HookRegistry hooks, Rotary? rotary, Func<Tensor?, Tensor?> place)
+    {
+        parallel = cfg.ParallelAttnMlp;
+        Layer = layer;
+        string p = $"blocks.{layer}.", d = $"[batch, pos, d_model={cfg.DModel}]";
+        Tensor W(string n) => place(sd[p + n])!;
+        Tensor? B(string n) => place(sd.TryGet(p + n));
+
+        HookResidPre = hooks.Create(p + "hook_resid_pre", d, layer);
+        Ln1 = NewNorm(cfg, "ln1", sd, hooks, layer, place);
+        int H = cfg.NHeads, Hkv = cfg.NKvHeads, dh = cfg.DHead, dm = cfg.DModel;
+        Attn = new Attention(cfg, rotary,
+            wq: place(sd[p + "attn.W_Q"].permute(1, 0, 2).reshape(dm, H * dh))!, bq: place(sd.TryGet(p + "attn.b_Q")?.reshape(H * dh)),
+            wk: place(sd[p + "attn.W_K"].permute(1, 0, 2).reshape(dm, Hkv * dh))!, bk: place(sd.TryGet(p + "attn.b_K")?.reshape(Hkv * dh)),
+            wv: place(sd[p + "attn.W_V"].permute(1, 0, 2).reshape(dm, Hkv * dh))!, bv: place(sd.TryGet(p + "attn.b_V")?.reshape(Hkv * dh)),
+            wo: place(sd[p + "attn.W_O"].reshape(H * dh, dm))!, bo: B("attn.b_O"), hooks, layer);
+        HookAttnOut = hooks.Create(p + "hook_attn_out", d, layer);
+        if (!parallel) HookResidMid = hooks.Create(p + "hook_resid_mid", d, layer);
+        HookMlpIn = hooks.Create(p + "hook_mlp_in", d, layer);
+        Ln2 = NewNorm(cfg, "ln2", sd, hooks, layer, place);
+        Mlp = new Mlp(cfg, W("mlp.W_in"), B("mlp.b_in"), cfg.GatedMlp ? W("mlp.W_gate") : null, B("mlp.b_gate"),
+            W("mlp.W_out"), B("mlp.b_out"), hooks, layer);
+        HookMlpOut = hooks.Create(p + "hook_mlp_out", d, layer);
+        HookResidPost = hooks.Create(p + "hook_resid_post", d, layer);
+    }
+
+    /// <summary>A norm named <c>ln1</c>, <c>ln2</c> (in block <paramref name="layer"/>) or <c>ln_final</c> (layer null).</summary>
+    internal static Norm NewNorm(ModelConfig cfg, string name, StateDict sd, HookRegistry hooks, int? layer, Func<Tensor?, Tensor?> place)
+    {
+        string p = layer is null ? name + "." : $"blocks.{layer}.{name}.";
+        var scale = hooks.Create(p + "hook_scale", "[batch, pos, 1]", layer);
+        var normalized = hooks.Create(p + "hook_normalized", $"[batch, pos, d_model={cfg.DModel}]", layer);
+        return new Norm(cfg.Norm, cfg.NormEps, place(sd[p + "w"])!, place(sd.TryGet(p + "b")), scale, normalized);
+    }
+
+    public int Layer { get; }
+    public Norm Ln1 { get; }
+    public Attention Attn { get; }
+    public Norm Ln2 { get; }
+    public Mlp Mlp { get; }
+
+    public HookPoint HookResidPre { get; }
+    public HookPoint HookAttnOut { get; }
+    public HookPoint? HookResidMid { get; }
+    /// <summary>The MLP's input before ln2; replacing it changes the MLP's input only, not the residual stream.</summary>
+    public HookPoint HookMlpIn { get; }
+    public HookPoint HookMlpOut { get; }
+    public HookPoint HookResidPost { get; }
+
+    public Tensor Forward(Tensor x, long start, KvCache? cache)
+    {
+        var pre = HookResidPre.Run(x);
+        var attnOut = HookAttnOut.Run(Attn.Forward(Ln1.Forward(pre), start, cache, Layer));
+        if (parallel)
+        {
+            var parallelMlpOut = HookMlpOut.Run(Mlp.Forward(Ln2.Forward(HookMlpIn.Run(pre))));
+            return HookResidPost.Run(pre + attnOut + parallelMlpOut);
+        }
+        var mid = HookResidMid!.Run(pre + attnOut);
+        var mlpOut = HookMlpOut.Run(Mlp.Forward(Ln2.Forward(HookMlpIn.Run(mid))));
+        return HookResidPost.Run(mid + mlpOut);
+    }
+}
