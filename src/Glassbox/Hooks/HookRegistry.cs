@@ -66,27 +66,7 @@ public sealed class HookRegistry
 
     string UnknownNameMessage(string name) => $"Unknown hook name '{name}'. {Suggest(name)}";
 
-    string Suggest(string name)
-    {
-        var close = ordered.Select(p => (p.Name, d: EditDistance(name, p.Name)))
-            .OrderBy(t => t.d).ThenBy(t => t.Name, StringComparer.Ordinal).Take(5).Select(t => t.Name).ToList();
-        return close.Count == 0 ? "This model has no hook points." : "Did you mean: " + string.Join(", ", close) + "?";
-    }
-
-    static int EditDistance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
+    string Suggest(string name) => "Hook points: " + NameSuggestions.Describe(name, byName.Keys, max: 5);
 
     sealed class Registration(Action remove) : IDisposable
     {

@@ -7,7 +7,7 @@ namespace Glassbox.Loading;
 /// sharded under <c>model.safetensors.index.json</c>, behind one name → tensor API. Every shard is opened
 /// and cross-checked against the index up front, so a missing shard or tensor fails before any weight is read.
 /// </summary>
-public sealed class SafeTensorsCheckpoint : IDisposable
+public sealed class SafeTensorsCheckpoint : ITensorSource, IDisposable
 {
     public const string SingleFileName = "model.safetensors";
 
@@ -89,6 +89,8 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         _owners.TryGetValue(name, out var shard)
             ? shard
             : throw new ModelFormatException($"{Directory}: no tensor '{name}'; {NameSuggestions.Describe(name, _owners.Keys)}");
+
+    torch.Tensor ITensorSource.Read(string name) => Read(name, torch.ScalarType.Float32);
 
     public void Dispose()
     {

@@ -1,4 +1,4 @@
-namespace Glassbox.Loading;
+namespace Glassbox;
 
 /// <summary>
 /// Builds the "did you mean" part of a not-found message. Checkpoint names differ mostly by a prefix
@@ -9,7 +9,7 @@ internal static class NameSuggestions
 {
     public static string Describe(string name, IReadOnlyCollection<string> candidates, int max = 3)
     {
-        if (candidates.Count == 0) return "there are no tensors";
+        if (candidates.Count == 0) return "there are none";
         var close = candidates
             .Select(c => (Name: c, Distance: Distance(name, c)))
             .Where(c => c.Distance <= Math.Max(2, name.Length / 3))
@@ -17,7 +17,7 @@ internal static class NameSuggestions
             .Take(max).Select(c => $"'{c.Name}'").ToArray();
         return close.Length > 0
             ? "did you mean " + string.Join(", ", close) + "?"
-            : $"none of the {candidates.Count} tensors is close; the first are " +
+            : $"none of the {candidates.Count} is close; the first are " +
               string.Join(", ", candidates.Order(StringComparer.Ordinal).Take(max).Select(c => $"'{c}'"));
     }
 
