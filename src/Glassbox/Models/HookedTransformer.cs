@@ -118,16 +118,17 @@ public sealed class HookedTransformer : IDisposable
     public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, IReadOnlyList<HookPoint> points, bool keepGrad = false)
     {
         var cache = new ActivationCache(Hooks, keepGrad);
-        HookFn record = keepGrad
-            ? (x, p) => { x.retain_grad(); cache.Add(p.Name, x.DetachFromDisposeScope()); return null; }
-            : (x, p) => { cache.Add(p.Name, x.detach().DetachFromDisposeScope()); return null; };
-        var registrations = new List<IDisposable> { Hooks.Add(points, record) };
+        var registrations = new List<IDisposable>();
         if (keepGrad)
         {
             // Weights are frozen, so start the graph at the embeddings: every later activation then has a gradient.
             HookFn leaf = (x, _) => x.requires_grad ? null : x.detach().requires_grad_(true);
-            registrations.Insert(0, Hooks.Add(new[] { HookEmbed }.Concat(HookPosEmbed is null ? [] : [HookPosEmbed]), leaf));
+            registrations.Add(Hooks.Add(new[] { HookEmbed }.Concat(HookPosEmbed is null ? [] : [HookPosEmbed]), leaf));
         }
+        HookFn record = keepGrad
+            ? (x, p) => { if (x.requires_grad) x.retain_grad(); cache.Add(p.Name, x.DetachFromDisposeScope()); return null; }
+            : (x, p) => { cache.Add(p.Name, x.detach().DetachFromDisposeScope()); return null; };
+        registrations.Add(Hooks.Add(points, record));
         try
         {
             return (Forward(tokens), cache);

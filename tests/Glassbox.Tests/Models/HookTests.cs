@@ -15,9 +15,13 @@ public class HookTests
         var tokens = TinyModels.Tokens(2, 9);
         var plain = model.Forward(tokens);
         int calls = 0;
-        var hooked = model.RunWithHooks(tokens, ("*", (x, _) => { calls++; return x.clone(); }));
+        var everyDefaultPoint = string.Join(",", model.Hooks.Points.Where(p => !p.OptIn).Select(p => p.Name));
+        var hooked = model.RunWithHooks(tokens, (everyDefaultPoint, (x, _) => { calls++; return x.clone(); }));
         Assert.True(plain.equal(hooked).all().item<bool>(), "identity hooks must leave logits bit-identical");
-        Assert.Equal(model.Hooks.Points.Count, calls); // hook_result runs too when hooked, without changing the output
+        Assert.Equal(model.Hooks.Points.Count(p => !p.OptIn), calls);
+        // Hooking the opt-in per-head results switches attention to a per-head sum: equal up to rounding.
+        var withResults = model.RunWithHooks(tokens, ("*", (x, _) => x.clone()));
+        Assert.True(plain.allclose(withResults, rtol: 1e-5, atol: 1e-5));
         Assert.False(model.Hooks.AnyHooks);
     }
 
@@ -39,7 +43,7 @@ public class HookTests
             Tensor? observed = null;
             model.RunWithHooks(tokens,
                 ($"blocks.{layer}.attn.hook_z", (x, _) => { var y = x.clone(); y[.., .., head] = 0; return y; }),
-                ($"blocks.{layer}.hook_attn_out", (x, _) => { observed = x.detach().clone(); return null; }));
+                ($"blocks.{layer}.hook_attn_out", (x, _) => { observed = x.Keep(); return null; }));
             Assert.True(observed!.allclose(expected, rtol: 1e-5, atol: 1e-5));
         }
     }
