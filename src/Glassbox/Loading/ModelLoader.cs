@@ -1,5 +1,6 @@
 using Glassbox.Loading.Adapters;
 using Glassbox.Models;
+using Glassbox.Tokenization;
 using static TorchSharp.torch;
 
 namespace Glassbox.Loading;
@@ -35,6 +36,29 @@ public static class ModelLoader
         var adapter = Architectures.For(hf.ModelType);
         var config = adapter.ReadConfig(hf);
         using var checkpoint = SafeTensorsCheckpoint.OpenDirectory(dir);
-        return (config, adapter.Convert(config, checkpoint));
+        try
+        {
+            return (config, adapter.Convert(config, checkpoint));
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            // A reshape the config implies failed: the tensors have other shapes than config.json says.
+            throw new ModelFormatException($"{dir}: the weights do not fit config.json (tensor shape mismatch: {e.Message.Split('\n')[0]}).", e);
+        }
+    }
+
+    /// <summary>
+    /// The tokenizer for a model: <paramref name="tokenizerPath"/> when given; else a tokenizer file in the
+    /// model's directory (tokenizer.json, tokenizer.model, tokenizer.bin); else GPT-2's built-in vocabulary
+    /// for GPT-2 checkpoints; else null (the model then takes token ids only).
+    /// </summary>
+    public static ITokenizer? FindTokenizer(string modelPath, ModelConfig config, string? tokenizerPath = null)
+    {
+        if (tokenizerPath is not null) return TokenizerLoader.Load(tokenizerPath, config.VocabSize);
+        var dir = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        if (new[] { "tokenizer.json", "tokenizer.model", "tokenizer.bin" }.Any(n => File.Exists(Path.Combine(dir, n))))
+            return TokenizerLoader.Load(dir, config.VocabSize);
+        if (config.Architecture == "gpt2" && config.VocabSize == 50257) return new Gpt2Tokenizer();
+        return null;
     }
 }

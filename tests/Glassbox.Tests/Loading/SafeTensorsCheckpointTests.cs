@@ -22,7 +22,7 @@ public class SafeTensorsCheckpointTests
         using var dir = new TempDirectory();
         using var w = torch.ones(2, 2);
         SafeTensorsWriter.Write(dir.File("model.safetensors"), [new("w", w)]);
-        using var checkpoint = SafeTensorsCheckpoint.OpenDirectory(dir.Root);
+        using var checkpoint = SafeTensorsCheckpoint.OpenDirectory(dir.Path);
         Assert.Equal(["w"], checkpoint.Tensors.Select(t => t.Name));
         using var read = checkpoint.Read("w");
         TensorAssert.BitEqual(w, read);
@@ -37,7 +37,7 @@ public class SafeTensorsCheckpointTests
         using var bias = torch.randn(3);
         WriteShards(dir, embed, weight, bias);
 
-        using var checkpoint = SafeTensorsCheckpoint.OpenDirectory(dir.Root);
+        using var checkpoint = SafeTensorsCheckpoint.OpenDirectory(dir.Path);
         Assert.Equal(["embed.weight", "head.bias", "head.weight"], checkpoint.Tensors.Select(t => t.Name));
         Assert.True(checkpoint.Contains("head.bias"));
         Assert.Equal("BF16", checkpoint.Info("head.weight").DType);
@@ -56,7 +56,7 @@ public class SafeTensorsCheckpointTests
         using var t = torch.zeros(2);
         WriteShards(dir, t, t, t);
         File.Delete(dir.File("model-00002-of-00002.safetensors"));
-        var message = Assert.Throws<ModelFormatException>(() => SafeTensorsCheckpoint.OpenDirectory(dir.Root)).Message;
+        var message = Assert.Throws<ModelFormatException>(() => SafeTensorsCheckpoint.OpenDirectory(dir.Path)).Message;
         Assert.Contains("shard 'model-00002-of-00002.safetensors'", message);
         Assert.Contains("is missing from", message);
     }
@@ -68,7 +68,7 @@ public class SafeTensorsCheckpointTests
         using var t = torch.zeros(2);
         WriteShards(dir, t, t, t);
         SafeTensorsWriter.Write(dir.File("model-00002-of-00002.safetensors"), [new("head.weight", t)]);
-        var message = Assert.Throws<ModelFormatException>(() => SafeTensorsCheckpoint.OpenDirectory(dir.Root)).Message;
+        var message = Assert.Throws<ModelFormatException>(() => SafeTensorsCheckpoint.OpenDirectory(dir.Path)).Message;
         Assert.Contains("maps 'head.bias' to shard 'model-00002-of-00002.safetensors', which has no such tensor", message);
     }
 
@@ -77,7 +77,7 @@ public class SafeTensorsCheckpointTests
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("model.safetensors.index.json"), """{"weight_map":{"w":"../elsewhere.safetensors"}}""");
-        var message = Assert.Throws<ModelFormatException>(() => SafeTensorsCheckpoint.OpenDirectory(dir.Root)).Message;
+        var message = Assert.Throws<ModelFormatException>(() => SafeTensorsCheckpoint.OpenDirectory(dir.Path)).Message;
         Assert.Contains("expected a shard file name in the same directory", message);
     }
 
@@ -86,7 +86,7 @@ public class SafeTensorsCheckpointTests
     {
         using var dir = new TempDirectory();
         File.WriteAllBytes(dir.File("pytorch_model.bin"), [0x80, 2]);
-        var message = Assert.Throws<ModelFormatException>(() => SafeTensorsCheckpoint.OpenDirectory(dir.Root)).Message;
+        var message = Assert.Throws<ModelFormatException>(() => SafeTensorsCheckpoint.OpenDirectory(dir.Path)).Message;
         Assert.Contains("no model.safetensors or model.safetensors.index.json", message);
         Assert.Contains("pickle", message);
     }

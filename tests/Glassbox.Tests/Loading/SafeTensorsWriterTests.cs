@@ -103,6 +103,6 @@ public class SafeTensorsWriterTests
         using var dir = new TempDirectory();
         using var t = torch.zeros(1);
         Assert.Throws<ArgumentException>(() => SafeTensorsWriter.Write(dir.File("r.safetensors"), [new("x", t), new("x", t)]));
-        Assert.Empty(Directory.GetFiles(dir.Root));
+        Assert.Empty(Directory.GetFiles(dir.Path));
     }
 }

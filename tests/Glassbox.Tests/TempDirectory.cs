@@ -1,14 +1,16 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Glassbox.Tests.Loading;
+namespace Glassbox.Tests;
 
 /// <summary>A fresh directory under the system temp folder, deleted on dispose, with helpers to hand-build files.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public string Root { get; } = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "glassbox-" + Guid.NewGuid().ToString("N"))).FullName;
+    public string Path { get; } = Directory.CreateTempSubdirectory("glassbox-tests-").FullName;
 
-    public string File(string name) => Path.Combine(Root, name);
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
 
     /// <summary>Writes a safetensors file from a literal header (unpadded) and <paramref name="dataBytes"/> zero bytes of data.</summary>
     public string WriteRaw(string name, string header, int dataBytes)
@@ -27,5 +29,8 @@ public sealed class TempDirectory : IDisposable
         return path;
     }
 
-    public void Dispose() => Directory.Delete(Root, recursive: true);
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 }

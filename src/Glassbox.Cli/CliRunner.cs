@@ -1,0 +1,30 @@
+using System.CommandLine;
+
+namespace Glassbox.Cli;
+
+/// <summary>Runs a parsed command, turning input errors into one line on stderr instead of a stack trace.</summary>
+public static class CliRunner
+{
+    public const int InputError = 2;
+
+    public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var output = stdout ?? Console.Out;
+        var errors = stderr ?? Console.Error;
+        var config = new InvocationConfiguration { Output = output, Error = errors, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (GlassboxException e)
+        {
+            errors.WriteLine($"error: {e.Message}");
+            return InputError;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            errors.WriteLine($"error: {e.Message}");
+            return InputError;
+        }
+    }
+}

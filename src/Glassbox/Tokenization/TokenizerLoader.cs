@@ -1,0 +1,42 @@
+namespace Glassbox.Tokenization;
+
+/// <summary>Opens a tokenizer by its file type, so callers can take any tokenizer path from a user.</summary>
+public static class TokenizerLoader
+{
+    /// <summary>
+    /// <c>*.bin</c>: llama2.c; <c>*.model</c>: SentencePiece; <c>*.json</c> (normally
+    /// <c>tokenizer.json</c>): Hugging Face, read by <see cref="WordLevelTokenizer"/> when it is a
+    /// plain word-level vocabulary and by <see cref="HfTokenizer"/> otherwise. A directory is
+    /// searched for <c>tokenizer.json</c>, then <c>tokenizer.model</c>, then <c>tokenizer.bin</c>.
+    /// </summary>
+    /// <param name="vocabSize">For llama2.c files, which do not record it: the model's vocabulary size, checked against the file.</param>
+    public static ITokenizer Load(string path, int? vocabSize = null)
+    {
+        if (Directory.Exists(path))
+        {
+            string? found = new[] { "tokenizer.json", "tokenizer.model", "tokenizer.bin" }
+                .Select(name => Path.Combine(path, name)).FirstOrDefault(File.Exists);
+            return found != null
+                ? Load(found, vocabSize)
+                : throw new ModelFormatException($"Directory '{path}' holds no tokenizer.json, tokenizer.model or tokenizer.bin.");
+        }
+        if (!File.Exists(path)) throw new ModelFormatException($"Tokenizer file '{path}' does not exist.");
+
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".bin" => Llama2cTokenizer.Load(path, vocabSize),
+            ".model" => SentencePieceTokenizer.Load(path),
+            ".json" => LoadJson(path),
+            _ => throw new ModelFormatException(
+                $"Cannot tell what kind of tokenizer '{path}' is: expected a llama2.c .bin, a SentencePiece .model or a Hugging Face tokenizer.json."),
+        };
+    }
+
+    static ITokenizer LoadJson(string path)
+    {
+        using var document = HfTokenizerJson.Parse(path);
+        return WordLevelTokenizer.Supports(document.RootElement)
+            ? WordLevelTokenizer.FromJson(document.RootElement, path)
+            : HfTokenizer.Load(path);
+    }
+}
