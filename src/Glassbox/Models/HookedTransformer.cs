@@ -156,11 +156,11 @@ public sealed class HookedTransformer : IDisposable
         {
             string p = $"blocks.{b.Layer}.";
             Put(p + "ln1.w", b.Ln1.W); Put(p + "ln1.b", b.Ln1.B);
-            Put(p + "ln2.w", b.Ln2.W); Put(p + "ln2.b", b.Ln2.B);
+            Put(p + "ln2.w", b.Ln2?.W); Put(p + "ln2.b", b.Ln2?.B);
             var a = b.Attn;
             Put(p + "attn.W_Q", a.W_Q); Put(p + "attn.W_K", a.W_K); Put(p + "attn.W_V", a.W_V); Put(p + "attn.W_O", a.W_O);
             Put(p + "attn.b_Q", a.b_Q); Put(p + "attn.b_K", a.b_K); Put(p + "attn.b_V", a.b_V); Put(p + "attn.b_O", a.b_O);
-            var m = b.Mlp;
+            if (b.Mlp is not { } m) continue;
             Put(p + "mlp.W_in", m.W_in); Put(p + "mlp.b_in", m.b_in); Put(p + "mlp.W_gate", m.W_gate); Put(p + "mlp.b_gate", m.b_gate);
             Put(p + "mlp.W_out", m.W_out); Put(p + "mlp.b_out", m.b_out);
         }
@@ -197,8 +197,8 @@ public sealed class HookedTransformer : IDisposable
         {
             Expect(b.Attn.Wq, $"blocks.{b.Layer}.attn.W_Q", c.DModel, c.NHeads * c.DHead);
             Expect(b.Attn.Wk, $"blocks.{b.Layer}.attn.W_K", c.DModel, c.NKvHeads * c.DHead);
-            Expect(b.Mlp.W_in, $"blocks.{b.Layer}.mlp.W_in", c.DModel, c.DMlp);
-            Expect(b.Mlp.W_out, $"blocks.{b.Layer}.mlp.W_out", c.DMlp, c.DModel);
+            Expect(b.Mlp?.W_in, $"blocks.{b.Layer}.mlp.W_in", c.DModel, c.DMlp);
+            Expect(b.Mlp?.W_out, $"blocks.{b.Layer}.mlp.W_out", c.DMlp, c.DModel);
         }
     }
 

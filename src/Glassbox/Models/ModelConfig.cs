@@ -37,6 +37,8 @@ public sealed record ModelConfig
     public Activation Act { get; init; } = Activation.GeluNew;
     /// <summary>Gated MLP: post = act(x W_gate) * (x W_in), as in SwiGLU.</summary>
     public bool GatedMlp { get; init; }
+    /// <summary>No MLPs: resid_post = resid_pre + attn(ln1(x)) (TransformerLens's attn-only toy models).</summary>
+    public bool AttnOnly { get; init; }
     /// <summary>GPT-NeoX style: resid_post = resid_pre + attn(ln1(x)) + mlp(ln2(x)).</summary>
     public bool ParallelAttnMlp { get; init; }
     public bool TiedEmbeddings { get; init; }
@@ -60,7 +62,7 @@ public sealed record ModelConfig
         Require(c.NHeads > 0, $"n_heads must be positive, got {c.NHeads}");
         Require(c.DHead > 0, $"d_head must be positive, got {c.DHead}");
         Require(c.NKvHeads > 0 && c.NHeads % c.NKvHeads == 0, $"n_heads ({c.NHeads}) must be a multiple of n_kv_heads ({c.NKvHeads})");
-        Require(c.DMlp > 0, $"d_mlp must be positive, got {c.DMlp}");
+        Require(c.AttnOnly || c.DMlp > 0, $"d_mlp must be positive, got {c.DMlp}");
         Require(c.VocabSize > 0, $"vocab_size must be positive, got {c.VocabSize}");
         Require(c.ContextLength > 0, $"context length must be positive, got {c.ContextLength}");
         Require(c.NormEps > 0, $"norm epsilon must be positive, got {c.NormEps}");
@@ -76,5 +78,5 @@ public sealed record ModelConfig
         $"{Architecture}: {NLayers} layers, d_model {DModel}, {NHeads} heads ({NKvHeads} kv) of {DHead}, d_mlp {DMlp}{(GatedMlp ? " gated" : "")}, " +
         $"vocab {VocabSize}, context {ContextLength}, {Norm} eps {NormEps:g}, {Positional}" +
         (Positional == PositionalKind.Rotary ? $" ({RotaryLayout}, dim {RotaryDim}, theta {RotaryTheta:g})" : "") +
-        $", {Act}{(ParallelAttnMlp ? ", parallel attn+mlp" : "")}{(TiedEmbeddings ? ", tied embeddings" : "")}";
+        $", {(AttnOnly ? "attention only" : Act.ToString())}{(ParallelAttnMlp ? ", parallel attn+mlp" : "")}{(TiedEmbeddings ? ", tied embeddings" : "")}";
 }

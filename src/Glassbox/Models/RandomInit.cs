@@ -24,7 +24,7 @@ public static class RandomInit
         for (int l = 0; l < cfg.NLayers; l++)
         {
             string b = $"blocks.{l}.";
-            foreach (var n in new[] { "ln1", "ln2" })
+            foreach (var n in cfg.AttnOnly ? new[] { "ln1" } : new[] { "ln1", "ln2" })
             {
                 sd[b + n + ".w"] = ones(d);
                 if (ln) sd[b + n + ".b"] = zeros(d);
@@ -33,15 +33,19 @@ public static class RandomInit
             sd[b + "attn.W_K"] = Normal(Hkv, d, dh);
             sd[b + "attn.W_V"] = Normal(Hkv, d, dh);
             sd[b + "attn.W_O"] = Normal(H, dh, d);
-            sd[b + "mlp.W_in"] = Normal(d, dm);
-            if (cfg.GatedMlp) sd[b + "mlp.W_gate"] = Normal(d, dm);
-            sd[b + "mlp.W_out"] = Normal(dm, d);
+            if (!cfg.AttnOnly)
+            {
+                sd[b + "mlp.W_in"] = Normal(d, dm);
+                if (cfg.GatedMlp) sd[b + "mlp.W_gate"] = Normal(d, dm);
+                sd[b + "mlp.W_out"] = Normal(dm, d);
+            }
             if (biases)
             {
                 sd[b + "attn.b_Q"] = zeros(H, dh);
                 sd[b + "attn.b_K"] = zeros(Hkv, dh);
                 sd[b + "attn.b_V"] = zeros(Hkv, dh);
                 sd[b + "attn.b_O"] = zeros(d);
+                if (cfg.AttnOnly) continue;
                 sd[b + "mlp.b_in"] = zeros(dm);
                 sd[b + "mlp.b_out"] = zeros(d);
             }

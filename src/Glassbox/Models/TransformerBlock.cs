@@ -29,12 +29,15 @@ public sealed class TransformerBlock
             wv: place(sd[p + "attn.W_V"].permute(1, 0, 2).reshape(dm, Hkv * dh))!, bv: place(sd.TryGet(p + "attn.b_V")?.reshape(Hkv * dh)),
             wo: place(sd[p + "attn.W_O"].reshape(H * dh, dm))!, bo: B("attn.b_O"), hooks, layer);
         HookAttnOut = hooks.Create(p + "hook_attn_out", d, layer);
-        if (!parallel) HookResidMid = hooks.Create(p + "hook_resid_mid", d, layer);
-        HookMlpIn = hooks.Create(p + "hook_mlp_in", d, layer);
-        Ln2 = NewNorm(cfg, "ln2", sd, hooks, layer, place);
-        Mlp = new Mlp(cfg, W("mlp.W_in"), B("mlp.b_in"), cfg.GatedMlp ? W("mlp.W_gate") : null, B("mlp.b_gate"),
-            W("mlp.W_out"), B("mlp.b_out"), hooks, layer);
-        HookMlpOut = hooks.Create(p + "hook_mlp_out", d, layer);
+        if (!cfg.AttnOnly)
+        {
+            if (!parallel) HookResidMid = hooks.Create(p + "hook_resid_mid", d, layer);
+            HookMlpIn = hooks.Create(p + "hook_mlp_in", d, layer);
+            Ln2 = NewNorm(cfg, "ln2", sd, hooks, layer, place);
+            Mlp = new Mlp(cfg, W("mlp.W_in"), B("mlp.b_in"), cfg.GatedMlp ? W("mlp.W_gate") : null, B("mlp.b_gate"),
+                W("mlp.W_out"), B("mlp.b_out"), hooks, layer);
+            HookMlpOut = hooks.Create(p + "hook_mlp_out", d, layer);
+        }
         HookResidPost = hooks.Create(p + "hook_resid_post", d, layer);
     }
 
@@ -50,28 +53,31 @@ public sealed class TransformerBlock
     public int Layer { get; }
     public Norm Ln1 { get; }
     public Attention Attn { get; }
-    public Norm Ln2 { get; }
-    public Mlp Mlp { get; }
+    /// <summary>Null in attention-only models.</summary>
+    public Norm? Ln2 { get; }
+    /// <summary>Null in attention-only models.</summary>
+    public Mlp? Mlp { get; }
 
     public HookPoint HookResidPre { get; }
     public HookPoint HookAttnOut { get; }
     public HookPoint? HookResidMid { get; }
     /// <summary>The MLP's input before ln2; replacing it changes the MLP's input only, not the residual stream.</summary>
-    public HookPoint HookMlpIn { get; }
-    public HookPoint HookMlpOut { get; }
+    public HookPoint? HookMlpIn { get; }
+    public HookPoint? HookMlpOut { get; }
     public HookPoint HookResidPost { get; }
 
     public Tensor Forward(Tensor x, long start, KvCache? cache)
     {
         var pre = HookResidPre.Run(x);
         var attnOut = HookAttnOut.Run(Attn.Forward(Ln1.Forward(pre), start, cache, Layer));
+        if (Mlp is null) return HookResidPost.Run(pre + attnOut);
         if (parallel)
         {
-            var parallelMlpOut = HookMlpOut.Run(Mlp.Forward(Ln2.Forward(HookMlpIn.Run(pre))));
+            var parallelMlpOut = HookMlpOut!.Run(Mlp.Forward(Ln2!.Forward(HookMlpIn!.Run(pre))));
             return HookResidPost.Run(pre + attnOut + parallelMlpOut);
         }
         var mid = HookResidMid!.Run(pre + attnOut);
-        var mlpOut = HookMlpOut.Run(Mlp.Forward(Ln2.Forward(HookMlpIn.Run(mid))));
+        var mlpOut = HookMlpOut!.Run(Mlp.Forward(Ln2!.Forward(HookMlpIn!.Run(mid))));
         return HookResidPost.Run(mid + mlpOut);
     }
 }

@@ -46,6 +46,7 @@ public static class WeightProcessing
         {
             string b = $"blocks.{l}.";
             FoldInto(sd, b + "ln1", (b + "attn.W_Q", b + "attn.b_Q"), (b + "attn.W_K", b + "attn.b_K"), (b + "attn.W_V", b + "attn.b_V"));
+            if (cfg.AttnOnly) continue;
             var mlpReaders = cfg.GatedMlp
                 ? new[] { (b + "mlp.W_in", b + "mlp.b_in"), (b + "mlp.W_gate", b + "mlp.b_gate") }
                 : new[] { (b + "mlp.W_in", b + "mlp.b_in") };
@@ -84,6 +85,7 @@ public static class WeightProcessing
             string b = $"blocks.{l}.";
             Center(b + "attn.W_O");
             Center(b + "attn.b_O");
+            if (cfg.AttnOnly) continue;
             Center(b + "mlp.W_out");
             Center(b + "mlp.b_out");
         }

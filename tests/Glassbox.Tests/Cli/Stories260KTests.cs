@@ -47,7 +47,7 @@ public class Stories260KTests
 
         // Every log-probability agrees with the float64 loop-based llama2.c forward pass.
         var reference = ReferenceForward.Llama2cLogProbs(SharedModels.Stories260K, tokens);
-        for (int i = 0; i < logprobs.Length; i++) Assert.Equal(reference[i, tokens[i + 1]], logprobs[i], 4);
+        for (int i = 0; i < logprobs.Length; i++) Assert.True(Math.Abs(reference[i, tokens[i + 1]] - logprobs[i]) < 1e-4, $"prediction {i}");
         // The README quotes "about 0.39"; llama2.c's own greedy text measures 0.473 here and in the reference.
         Assert.InRange(nll, 0.35, 0.50);
     }

@@ -64,10 +64,18 @@ public class HookTests
             for (int l = 0; l < c.NLayers; l++)
             {
                 string b = $"blocks.{l}.";
-                foreach (var n in new[] { "hook_resid_pre", "hook_attn_out", "hook_mlp_in", "hook_mlp_out", "hook_resid_post", "ln1.hook_normalized", "ln2.hook_normalized" })
+                foreach (var n in new[] { "hook_resid_pre", "hook_attn_out", "hook_resid_post", "ln1.hook_normalized" })
                     expected[b + n] = new long[] { B, P, c.DModel };
-                if (!c.ParallelAttnMlp) expected[b + "hook_resid_mid"] = new long[] { B, P, c.DModel };
-                expected[b + "ln1.hook_scale"] = expected[b + "ln2.hook_scale"] = new long[] { B, P, 1 };
+                expected[b + "ln1.hook_scale"] = new long[] { B, P, 1 };
+                if (!c.AttnOnly)
+                {
+                    foreach (var n in new[] { "hook_mlp_in", "hook_mlp_out", "ln2.hook_normalized" })
+                        expected[b + n] = new long[] { B, P, c.DModel };
+                    if (!c.ParallelAttnMlp) expected[b + "hook_resid_mid"] = new long[] { B, P, c.DModel };
+                    expected[b + "ln2.hook_scale"] = new long[] { B, P, 1 };
+                    expected[b + "mlp.hook_pre"] = expected[b + "mlp.hook_post"] = new long[] { B, P, c.DMlp };
+                    if (c.GatedMlp) expected[b + "mlp.hook_pre_linear"] = new long[] { B, P, c.DMlp };
+                }
                 expected[b + "attn.hook_q"] = expected[b + "attn.hook_z"] = new long[] { B, P, c.NHeads, c.DHead };
                 expected[b + "attn.hook_k"] = expected[b + "attn.hook_v"] = new long[] { B, P, c.NKvHeads, c.DHead };
                 if (c.Positional == PositionalKind.Rotary)
@@ -76,8 +84,6 @@ public class HookTests
                     expected[b + "attn.hook_rot_k"] = new long[] { B, P, c.NKvHeads, c.DHead };
                 }
                 expected[b + "attn.hook_attn_scores"] = expected[b + "attn.hook_pattern"] = new long[] { B, c.NHeads, P, P };
-                expected[b + "mlp.hook_pre"] = expected[b + "mlp.hook_post"] = new long[] { B, P, c.DMlp };
-                if (c.GatedMlp) expected[b + "mlp.hook_pre_linear"] = new long[] { B, P, c.DMlp };
             }
             expected["ln_final.hook_scale"] = new long[] { B, P, 1 };
             expected["ln_final.hook_normalized"] = new long[] { B, P, c.DModel };

@@ -6,7 +6,7 @@ namespace Glassbox.Tests.Models;
 /// <summary>Small random models of each architecture, with non-trivial norm weights and biases so that folding and centring are really exercised.</summary>
 public static class TinyModels
 {
-    public static readonly string[] Architectures = { "gpt2", "llama", "neox", "neox-sequential", "llama2c" };
+    public static readonly string[] Architectures = { "gpt2", "llama", "neox", "neox-sequential", "llama2c", "attn-only" };
 
     public static ModelConfig Config(string arch) => arch switch
     {
@@ -17,6 +17,7 @@ public static class TinyModels
             Norm = NormKind.RmsNorm, Positional = PositionalKind.Rotary, RotaryLayout = RotaryLayout.Halves, Act = Activation.Silu, GatedMlp = true,
         },
         "llama2c" => Config("llama") with { Architecture = arch, RotaryLayout = RotaryLayout.Pairs },
+        "attn-only" => Config("gpt2") with { Architecture = arch, AttnOnly = true, DMlp = 0 },
         "neox" => new ModelConfig
         {
             Architecture = arch, NLayers = 2, DModel = 32, NHeads = 4, DMlp = 64, VocabSize = 50, ContextLength = 24,

@@ -46,7 +46,7 @@ public class WeightProcessingTests
         using var model = TinyModels.Create("gpt2");
         using var processed = WeightProcessing.Process(model);
         Assert.Null(processed.Blocks[0].Ln1.B);
-        Assert.True(processed.Blocks[1].Ln2.W.equal(ones(32)).all().item<bool>());
+        Assert.True(processed.Blocks[1].Ln2!.W.equal(ones(32)).all().item<bool>());
         Assert.Null(processed.Blocks[0].Attn.b_V);
         // Centred writers: every row of W_E and every head's W_O rows have zero mean over d_model.
         Assert.True(processed.W_E.mean(new long[] { -1 }).abs().max().item<float>() < 1e-6);
