@@ -1,0 +1,63 @@
+using static TorchSharp.torch;
+
+namespace Glassbox.Training;
+
+/// <summary>
+/// AdamW (Loshchilov &amp; Hutter 2019): Adam moments with bias correction and decoupled weight decay,
+/// <c>p ← p − lr·(m̂/(√v̂ + ε) + λ·p)</c>, decay applied to matrices only (not norms or biases).
+/// Written out so that a training run is fully determined by its seed and readable in one place.
+/// </summary>
+public sealed class AdamW : IDisposable
+{
+    readonly IReadOnlyList<Tensor> parameters;
+    readonly Tensor[] m, v;
+    readonly double beta1, beta2, eps, weightDecay;
+    int step;
+
+    public AdamW(IReadOnlyList<Tensor> parameters, double beta1 = 0.9, double beta2 = 0.99, double eps = 1e-8, double weightDecay = 0.01)
+    {
+        this.parameters = parameters;
+        (this.beta1, this.beta2, this.eps, this.weightDecay) = (beta1, beta2, eps, weightDecay);
+        m = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        v = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+    }
+
+    /// <summary>Scales all gradients so their global L2 norm is at most <paramref name="maxNorm"/>; returns the norm before clipping.</summary>
+    public double ClipGradients(double maxNorm)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var grads = parameters.Select(p => p.grad).Where(g => g is not null).ToList();
+        double norm = Math.Sqrt(grads.Sum(g => g!.square().sum().item<float>()));
+        if (norm > maxNorm) foreach (var g in grads) g!.mul_(maxNorm / (norm + 1e-6));
+        return norm;
+    }
+
+    public void Step(double lr)
+    {
+        step++;
+        double c1 = 1 - Math.Pow(beta1, step), c2 = 1 - Math.Pow(beta2, step);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            var p = parameters[i];
+            if (p.grad is not { } g) continue;
+            m[i].mul_(beta1).add_(g, alpha: 1 - beta1);
+            v[i].mul_(beta2).addcmul_(g, g, value: 1 - beta2);
+            if (weightDecay > 0 && p.dim() >= 2) p.mul_(1 - lr * weightDecay);
+            var denom = (v[i] / c2).sqrt_().add_(eps);
+            p.addcdiv_(m[i], denom, value: -lr / c1);
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var p in parameters) p.grad?.zero_();
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in m.Concat(v)) t.Dispose();
+    }
+}
