@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Glassbox.Cli.Commands;
 
 namespace Glassbox.Cli;
 
@@ -6,6 +7,15 @@ namespace Glassbox.Cli;
 public static class CliRunner
 {
     public const int InputError = 2;
+
+    public static RootCommand CreateRoot() => new("Glassbox: look inside Transformer language models.")
+    {
+        GenerateCommand.Create(),
+        ScoreCommand.Create(),
+        InfoCommand.Create(),
+        CacheCommand.Create(),
+        TrainCommand.Create(),
+    };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {

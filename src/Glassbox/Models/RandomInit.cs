@@ -5,13 +5,14 @@ namespace Glassbox.Models;
 /// <summary>
 /// Seeded random weights for any config, in the TransformerLens layout: the starting point of training
 /// and the stand-in for real checkpoints in tests and benchmarks. Matrices ~ N(0, std²) (GPT-2's 0.02
-/// by default), norm weights 1, biases 0 where the architecture has them.
+/// by default), norm weights 1, biases 0 where the architecture has them (LayerNorm families: GPT-2, NeoX).
 /// </summary>
 public static class RandomInit
 {
-    public static StateDict Create(ModelConfig cfg, long seed, double std = 0.02, bool biases = true)
+    public static StateDict Create(ModelConfig cfg, long seed, double std = 0.02, bool? biases = null)
     {
         cfg = cfg.Validated();
+        biases ??= cfg.Norm == NormKind.LayerNorm;
         var gen = new Generator((ulong)seed);
         var sd = new StateDict();
         using var scope = NewDisposeScope();
@@ -39,7 +40,7 @@ public static class RandomInit
                 if (cfg.GatedMlp) sd[b + "mlp.W_gate"] = Normal(d, dm);
                 sd[b + "mlp.W_out"] = Normal(dm, d);
             }
-            if (biases)
+            if (biases.Value)
             {
                 sd[b + "attn.b_Q"] = zeros(H, dh);
                 sd[b + "attn.b_K"] = zeros(Hkv, dh);

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using Glassbox.Cli;
-using Glassbox.Cli.Commands;
 
 namespace Glassbox.Tests.Cli;
 
@@ -9,10 +7,9 @@ public static class CliHarness
 {
     public static (int Exit, string Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand { GenerateCommand.Create(), ScoreCommand.Create(), InfoCommand.Create(), CacheCommand.Create() };
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int exit = CliRunner.Invoke(root, args, stdout, stderr);
+        int exit = CliRunner.Invoke(CliRunner.CreateRoot(), args, stdout, stderr);
         return (exit, stdout.ToString(), stderr.ToString());
     }
 }

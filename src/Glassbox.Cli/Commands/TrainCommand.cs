@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Glassbox.Training;
+using Glassbox.Training.Recipes;
+using Spectre.Console;
+
+namespace Glassbox.Cli.Commands;
+
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var recipe = new Option<string>("--recipe") { Description = "attn-only-2l, ioi-gpt2-4l or ioi-llama-4l", Required = true };
+        var output = new Option<string?>("--out") { Description = "directory to write the trained model to (HF layout + training.json)" };
+        var steps = new Option<int?>("--steps") { Description = "training steps (default: the recipe's)" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var command = new Command("train", "Train a zoo model from a recipe, report its task metrics, and save it.") { recipe, output, steps, seed };
+        command.SetAction(parse =>
+        {
+            var r = RecipeCatalog.Get(parse.GetValue(recipe)!);
+            var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Error) });
+            (Glassbox.Models.HookedTransformer, Glassbox.Tokenization.ITokenizer, ZooRun) trained = default;
+            err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask(r.Name, maxValue: parse.GetValue(steps) ?? r.DefaultSteps);
+                    var progress = new SynchronousProgress<TrainingProgress>(p =>
+                    {
+                        task.Value = p.Step;
+                        task.Description = $"{r.Name} loss {p.Loss:F3}{(p.EvalLoss is double e ? $" eval {e:F3}" : "")} {p.TokensPerSecond:F0} tok/s";
+                    });
+                    trained = ZooTraining.Train(r, parse.GetValue(steps), parse.GetValue(seed), progress);
+                });
+            var (model, tokenizer, run) = trained;
+            using (model)
+            {
+                var stdout = parse.InvocationConfiguration.Output;
+                stdout.WriteLine($"{run.Recipe}: {run.Steps} steps, seed {run.Seed}, final loss {run.Training.FinalLoss:F4}, eval loss {run.Training.FinalEvalLoss:F4}, " +
+                                 $"{run.Training.TokensPerSecond:F0} tokens/s, {run.Training.Elapsed.TotalSeconds:F0} s");
+                foreach (var (name, value) in run.Metrics) stdout.WriteLine($"  {name} = {value:F4}");
+                if (parse.GetValue(output) is string dir)
+                {
+                    var cmd = $"glassbox train --recipe {run.Recipe} --steps {run.Steps} --seed {run.Seed} --out {dir}";
+                    ZooTraining.Save(model, tokenizer, run, dir, cmd);
+                    stdout.WriteLine($"saved to {dir}");
+                }
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool and lag behind).</summary>
+    sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
