@@ -59,6 +59,30 @@ public sealed partial class WordLevelTokenizer : ITokenizer
     {
     }
 
+    /// <summary>
+    /// A vocabulary given whole, in id order, for layouts the constructor does not make (a padding
+    /// token, specials in another order). <paramref name="specialTokens"/>, which must include
+    /// <paramref name="unkToken"/> and the BOS and EOS when given, are matched whole and left out by
+    /// <see cref="Decode"/>. With a BOS, encodings start with it.
+    /// </summary>
+    public static WordLevelTokenizer FromVocabulary(IReadOnlyList<string> vocabulary, IEnumerable<string> specialTokens, string unkToken,
+        string? bosToken = null, string? eosToken = null, WordLevelPreTokenizer preTokenizer = WordLevelPreTokenizer.WhitespaceSplit)
+    {
+        var idOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (string word in vocabulary)
+        {
+            if (word.Length == 0 || word.Any(char.IsWhiteSpace))
+                throw new ArgumentException($"Word '{word}' is empty or contains whitespace, so no text could produce it.", nameof(vocabulary));
+            if (!idOf.TryAdd(word, idOf.Count)) throw new ArgumentException($"Word '{word}' appears twice.", nameof(vocabulary));
+        }
+        var specials = specialTokens.ToHashSet(StringComparer.Ordinal);
+        foreach (string? role in new[] { unkToken, bosToken, eosToken })
+            if (role != null && !specials.Contains(role)) throw new ArgumentException($"'{role}' is not among the special tokens.", nameof(specialTokens));
+        int Id(string token) => idOf.TryGetValue(token, out int id) ? id : throw new ArgumentException($"Special token '{token}' is not in the vocabulary.", nameof(specialTokens));
+        return new WordLevelTokenizer(vocabulary, specials.Select(Id).ToList(), Id(unkToken), bosToken == null ? null : Id(bosToken),
+            eosToken == null ? null : Id(eosToken), bosToken != null, preTokenizer);
+    }
+
     static List<string> Vocabulary(IEnumerable<string> words, string unkToken, string? bosToken, string? eosToken, out int? bos, out int? eos)
     {
         var specials = new[] { unkToken, bosToken, eosToken }.OfType<string>().ToList();

@@ -90,6 +90,29 @@ public class WordLevelTokenizerTests
     }
 
     [Fact]
+    public void A_whole_vocabulary_can_put_padding_first_and_reads_back_from_its_file()
+    {
+        string[] vocabulary = ["<pad>", "<unk>", "<bos>", "<eos>", "cat", "the"];
+        var tok = WordLevelTokenizer.FromVocabulary(vocabulary, ["<pad>", "<unk>", "<bos>", "<eos>"], "<unk>", "<bos>", "<eos>");
+        Assert.Equal(((int?)2, (int?)3, true), (tok.BosId, tok.EosId, tok.AddsBos));
+        Assert.Equal([2, 5, 4, 1, 0], tok.Encode("the cat dog <pad>"));
+        Assert.Equal("the cat", tok.Decode([0, 2, 5, 4, 3, 0]));
+
+        using var dir = new TempDirectory();
+        string path = dir.File("tokenizer.json");
+        tok.Save(path);
+        var reloaded = WordLevelTokenizer.Load(path);
+        using var hf = HfTokenizer.Load(path);
+        foreach (var other in new ITokenizer[] { reloaded, hf })
+        {
+            Assert.Equal((tok.BosId, tok.EosId, tok.AddsBos), (other.BosId, other.EosId, other.AddsBos));
+            Assert.Equal(tok.Encode("the cat dog <pad>"), other.Encode("the cat dog <pad>"));
+        }
+        Assert.Throws<ArgumentException>(() => WordLevelTokenizer.FromVocabulary(["<unk>", "a", "a"], ["<unk>"], "<unk>"));
+        Assert.Throws<ArgumentException>(() => WordLevelTokenizer.FromVocabulary(["<unk>", "a"], ["<unk>"], "<unk>", bosToken: "a"));
+    }
+
+    [Fact]
     public void Rejects_words_no_text_could_produce()
     {
         Assert.Throws<ArgumentException>(() => new WordLevelTokenizer(["two words"]));
