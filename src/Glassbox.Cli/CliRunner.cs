@@ -15,12 +15,16 @@ public static class CliRunner
         InfoCommand.Create(),
         CacheCommand.Create(),
         TrainCommand.Create(),
+        InspectCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         var output = stdout ?? Console.Out;
         var errors = stderr ?? Console.Error;
+        // libtorch's intra-op threads spin while waiting; on a busy machine fewer threads run faster.
+        if (int.TryParse(Environment.GetEnvironmentVariable("GLASSBOX_THREADS"), out int threads) && threads > 0)
+            TorchSharp.torch.set_num_threads(threads);
         var config = new InvocationConfiguration { Output = output, Error = errors, EnableDefaultExceptionHandler = false };
         try
         {

@@ -18,7 +18,7 @@ public static class TrainCommand
         {
             var r = RecipeCatalog.Get(parse.GetValue(recipe)!);
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Error) });
-            (Glassbox.Models.HookedTransformer, Glassbox.Tokenization.ITokenizer, ZooRun) trained = default;
+            (Glassbox.Models.HookedTransformer Model, Glassbox.Tokenization.ITokenizer Tokenizer, ZooRun Run)? trained = null;
             err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(ctx =>
                 {
@@ -30,7 +30,7 @@ public static class TrainCommand
                     });
                     trained = ZooTraining.Train(r, parse.GetValue(steps), parse.GetValue(seed), progress);
                 });
-            var (model, tokenizer, run) = trained;
+            var (model, tokenizer, run) = trained!.Value;
             using (model)
             {
                 var stdout = parse.InvocationConfiguration.Output;
