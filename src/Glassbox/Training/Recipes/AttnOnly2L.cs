@@ -12,9 +12,10 @@ namespace Glassbox.Training.Recipes;
 /// induction head. Segment length and placement vary per row, so no fixed positional offset can stand in
 /// for the mechanism; the loss counts only the predictable tokens (the repeat after its first token).
 /// </summary>
-public sealed class AttnOnly2L : Recipe
+public sealed class AttnOnly2L(int rowLength = 101, int maxSegment = 50) : Recipe
 {
-    const int BatchSize = 32, RowLength = 101, MinSegment = 5, MaxSegment = 50;
+    const int BatchSize = 32, MinSegment = 5;
+    readonly int RowLength = rowLength, MaxSegment = maxSegment;
 
     public override string Name => "attn-only-2l";
     public override string Description => "2 attention-only layers on repeated random tokens (induction)";
