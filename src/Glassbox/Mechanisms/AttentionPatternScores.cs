@@ -44,4 +44,29 @@ public static class AttentionPatternScores
             return (new HeadScores("previous-token", previous), new HeadScores("duplicate-token", duplicate), new HeadScores("induction", induction));
         }
     }
+
+    /// <summary>
+    /// Mean attention, per head, from one query position to one key position in each row of <paramref name="tokens"/>
+    /// (e.g. from the end of an IOI prompt to its indirect object): <c>mean_b A[b, q_b, k_b]</c>.
+    /// </summary>
+    public static HeadScores Between(HookedTransformer model, Tensor tokens, IReadOnlyList<int> queries, IReadOnlyList<int> keys, string metric)
+    {
+        using var scope = NewDisposeScope();
+        var (_, cache) = model.RunWithCache(tokens, "blocks.*.attn.hook_pattern");
+        using (cache)
+        {
+            int L = model.Config.NLayers, H = model.Config.NHeads;
+            var rows = arange(tokens.shape[0]);
+            var q = tensor(queries.Select(i => (long)i).ToArray());
+            var k = tensor(keys.Select(i => (long)i).ToArray());
+            var values = new double[L, H];
+            for (int l = 0; l < L; l++)
+            {
+                var p = cache["pattern", l].to(ScalarType.Float64).permute(0, 2, 3, 1); // [batch, query, key, head]
+                var picked = p.index(new TensorIndex[] { TensorIndex.Tensor(rows), TensorIndex.Tensor(q), TensorIndex.Tensor(k) }).mean(new long[] { 0 });
+                for (int h = 0; h < H; h++) values[l, h] = picked[h].item<double>();
+            }
+            return new HeadScores(metric, values);
+        }
+    }
 }

@@ -14,7 +14,7 @@ public abstract class IoiMixture : Recipe
 {
     const int BatchSize = 32, Context = 64;
 
-    public override int DefaultSteps => 3000;
+    public override int DefaultSteps => 2500;
 
     protected ModelConfig Shape(ITokenizer tokenizer) => new()
     {
