@@ -1,0 +1,83 @@
+using Glassbox.Datasets;
+using Glassbox.Hooks;
+using Glassbox.Mechanisms;
+using Glassbox.Models;
+using Glassbox.Patching;
+using static TorchSharp.torch;
+
+namespace Glassbox.Tests.ModelZoo;
+
+/// <summary>
+/// The measurements behind the IOI model cards, on the card's probe: 200 held-out IOI prompts (seed 4242),
+/// ablation means taken over their ABC corruptions.
+/// </summary>
+public sealed class IoiProbe
+{
+    public IoiProbe(ZooModel zoo)
+    {
+        Zoo = zoo;
+        Prompts = new IoiDataset(zoo.Tokenizer).Generate(200, 4242);
+        // The most common prompt length: one batch for attention and direct-logit measurements.
+        Group = Prompts.GroupBy(p => p.Ids.Length).OrderByDescending(g => g.Count()).First().ToList();
+        var abc = Group.Select(p => p.AbcCorruption()).ToList();
+        AbcTokens = Batch(abc);
+        GroupTokens = Batch(Group);
+    }
+
+    public ZooModel Zoo { get; }
+    public IReadOnlyList<IoiPrompt> Prompts { get; }
+    public IReadOnlyList<IoiPrompt> Group { get; }
+    public Tensor GroupTokens { get; }
+    public Tensor AbcTokens { get; }
+
+    static Tensor Batch(IReadOnlyList<IoiPrompt> prompts) =>
+        tensor(prompts.SelectMany(p => p.Ids.Select(i => (long)i)).ToArray(), new long[] { prompts.Count, prompts[0].Ids.Length }).DetachFromDisposeScope();
+
+    public double LogitDiff(params (string, HookFn)[] hooks) => TaskMetrics.Ioi(Zoo.Model, Prompts, hooks).MeanLogitDiff;
+
+    /// <summary>Change in the mean logit difference when the head is mean-ablated (mean over the ABC prompts).</summary>
+    public double MeanAblationEffect(int layer, int head) => LogitDiff(Ablation.MeanHead(Zoo.Model, AbcTokens, layer, head)) - LogitDiff();
+
+    /// <summary>Mean attention of a head from the end position to the token after S2 (the verb after the repeated subject).</summary>
+    public HeadScores EndToAfterS2() =>
+        AttentionPatternScores.Between(Zoo.Model, GroupTokens, Group.Select(p => p.EndPosition).ToArray(), Group.Select(p => p.S2Position + 1).ToArray(), "END→S2+1");
+
+    /// <summary>Previous-token attention at S2: A[S2, S2−1].</summary>
+    public HeadScores PreviousAtS2() =>
+        AttentionPatternScores.Between(Zoo.Model, GroupTokens, Group.Select(p => p.S2Position).ToArray(), Group.Select(p => p.S2Position - 1).ToArray(), "S2→S2−1");
+
+    /// <summary>
+    /// Each head's direct effect on logit(IO) − logit(S) at the end position: its write (hook_result)
+    /// through the final norm with the norm's scale frozen at its value on the actual input.
+    /// </summary>
+    public HeadScores DirectEffects()
+    {
+        var model = Zoo.Model;
+        using var scope = NewDisposeScope();
+        var (_, cache) = model.RunWithCache(GroupTokens, "blocks.*.attn.hook_result,ln_final.hook_scale");
+        using (cache)
+        {
+            int end = Group[0].EndPosition, L = model.Config.NLayers, H = model.Config.NHeads;
+            var io = tensor(Group.Select(p => (long)p.IoToken).ToArray());
+            var s = tensor(Group.Select(p => (long)p.SToken).ToArray());
+            var direction = (model.W_U.index_select(1, io) - model.W_U.index_select(1, s)).t(); // [batch, d_model]
+            var scale = cache["ln_final.hook_scale"][.., end].unsqueeze(1);                 // [batch, 1, 1]
+            var values = new double[L, H];
+            for (int l = 0; l < L; l++)
+            {
+                var write = cache["result", l][.., end];                                    // [batch, head, d_model]
+                if (model.Config.Norm == NormKind.LayerNorm) write = write - write.mean(new long[] { -1 }, keepdim: true);
+                var effect = (write / scale * model.LnFinal.W * direction.unsqueeze(1)).sum(-1).mean(new long[] { 0 });
+                for (int h = 0; h < H; h++) values[l, h] = effect[h].item<float>();
+            }
+            return new HeadScores("direct effect on logit(IO) − logit(S)", values);
+        }
+    }
+}
+
+public sealed class IoiGpt2Fixture : IDisposable
+{
+    public IoiGpt2Fixture() => Probe = new IoiProbe(new ZooModel("ioi-gpt2-4l"));
+    public IoiProbe Probe { get; }
+    public void Dispose() => Probe.Zoo.Dispose();
+}
