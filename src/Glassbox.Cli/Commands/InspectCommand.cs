@@ -30,7 +30,7 @@ public static class InspectCommand
             {
                 if (tokenizer is null) throw new GlassboxException("inspect needs a tokenizer: pass --tokenizer PATH.");
                 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
-                console.Profile.Width = Math.Max(console.Profile.Width, 100);
+                console.Profile.Width = Math.Max(console.Profile.Width, 120);
                 Render(console, model, tokenizer, parse.GetValue(prompt)!, parse.GetValue(top));
             }
             return 0;
@@ -53,7 +53,7 @@ public static class InspectCommand
         for (int i = 0; i < top; i++) predictions.AddRow(Show((int)indices[i].item<long>()), $"{Math.Exp(values[i].item<float>()):P1}");
         console.Write(predictions);
 
-        var lens = new Table().Title("logit lens at the last position (residual stream before each block, then the output)").AddColumns("layer", "top token", "probability", "runner-up");
+        var lens = new Table().Title("logit lens at the last position").AddColumns("residual stream", "top token", "probability", "runner-up");
         foreach (var r in LogitLens.AtPosition(model, tokens, topK: 2))
             lens.AddRow(r.Layer < model.Config.NLayers ? $"resid_pre {r.Layer}" : "output", Show(r.TopTokens[0]), $"{r.TopProbabilities[0]:P1}", Show(r.TopTokens[1]));
         console.Write(lens);
@@ -68,7 +68,7 @@ public static class InspectCommand
                 var ablated = model.RunWithHooks(tokens, Ablation.ZeroHead(l, h))[0, -1].log_softmax(-1)[predicted].item<float>();
                 effects.Add((l, h, baseline - ablated));
             }
-        var heads = new Table().Title($"heads that matter: drop in log p({Markup.Escape(tokenizer.Display(predicted))}) when the head is zero-ablated").AddColumns("head", "drop (nats)");
+        var heads = new Table().Title("heads that matter (zero-ablated one at a time)").AddColumns("head", $"drop in log p({Markup.Escape(tokenizer.Display(predicted))})");
         foreach (var (l, h, drop) in effects.OrderByDescending(e => e.Drop).Take(top)) heads.AddRow($"L{l}H{h}", $"{drop:F3}");
         console.Write(heads);
     }

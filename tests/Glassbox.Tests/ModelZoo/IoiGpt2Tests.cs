@@ -1,3 +1,4 @@
+using Glassbox.Patching;
 using Glassbox.Training.Recipes;
 
 namespace Glassbox.Tests.ModelZoo;
@@ -36,6 +37,10 @@ public class IoiGpt2Tests(IoiGpt2Fixture f) : IClassFixture<IoiGpt2Fixture>
         Assert.InRange(f.Probe.MeanAblationEffect(0, 3), -1.75, -1.1);                             // card: −1.43
         Assert.InRange(f.Probe.MeanAblationEffect(1, 3), -1.65, -1.05);                            // card: −1.35
         Assert.InRange(f.Probe.MeanAblationEffect(3, 1), -0.2, 0.2);                               // card: −0.006 (no role)
+        // Name carriers: zero-ablation lowers log p(IO) (card: −1.95 and −1.20 from −0.217).
+        double logProbIo = f.Probe.LogProbIo();
+        Assert.InRange(f.Probe.LogProbIo(Ablation.ZeroHead(0, 0)) - logProbIo, -2.3, -1.6);
+        Assert.InRange(f.Probe.LogProbIo(Ablation.ZeroHead(0, 2)) - logProbIo, -1.5, -0.9);
         var previous = f.Probe.PreviousAtS2();
         Assert.InRange(previous[0, 0], 0.47, 0.67);                                                // card: 0.569
         Assert.InRange(previous[0, 3], 0.43, 0.63);                                                // card: 0.529

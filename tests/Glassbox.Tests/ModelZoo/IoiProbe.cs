@@ -35,6 +35,15 @@ public sealed class IoiProbe
 
     public double LogitDiff(params (string, HookFn)[] hooks) => TaskMetrics.Ioi(Zoo.Model, Prompts, hooks).MeanLogitDiff;
 
+    /// <summary>Mean log p(IO) at the end position over the group's prompts.</summary>
+    public double LogProbIo(params (string, HookFn)[] hooks)
+    {
+        using var scope = NewDisposeScope();
+        var logp = Zoo.Model.RunWithHooks(GroupTokens, hooks)[.., Group[0].EndPosition].log_softmax(-1);
+        var io = tensor(Group.Select(p => (long)p.IoToken).ToArray()).unsqueeze(1);
+        return logp.gather(1, io).mean().item<float>();
+    }
+
     /// <summary>Change in the mean logit difference when the head is mean-ablated (mean over the ABC prompts).</summary>
     public double MeanAblationEffect(int layer, int head) => LogitDiff(Ablation.MeanHead(Zoo.Model, AbcTokens, layer, head)) - LogitDiff();
 
