@@ -90,3 +90,10 @@ public sealed class IoiGpt2Fixture : IDisposable
     public IoiProbe Probe { get; }
     public void Dispose() => Probe.Zoo.Dispose();
 }
+
+public sealed class IoiLlamaFixture : IDisposable
+{
+    public IoiLlamaFixture() => Probe = new IoiProbe(new ZooModel("ioi-llama-4l"));
+    public IoiProbe Probe { get; }
+    public void Dispose() => Probe.Zoo.Dispose();
+}
