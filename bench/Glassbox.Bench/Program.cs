@@ -1,1 +1,1 @@
-System.Console.WriteLine("bench: not yet");
+return Glassbox.Bench.BenchRunner.Run(args, Console.Out, Console.Error);
