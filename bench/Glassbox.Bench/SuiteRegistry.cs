@@ -10,6 +10,7 @@ public static class SuiteRegistry
     [
         new RuntimeSuite(),
         new RuntimeProfileSuite(),
+        new TrainingSuite(),
     ];
 
     public static ISuite? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
