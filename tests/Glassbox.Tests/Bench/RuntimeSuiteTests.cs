@@ -37,6 +37,16 @@ public class RuntimeSuiteTests
             AssertPositive(rows, memory, 1, 2, 3);
     }
 
+    [Fact]
+    public void QuickTrainingSuiteReportsEveryRecipeWithFinitePositiveNumbers()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, BenchRunner.Run(["training", "--quick"], output, TextWriter.Null));
+        var rows = TableRows(output.ToString());
+        foreach (var recipe in new[] { "attn-only-2l", "ioi-gpt2-4l", "ioi-llama-4l" })
+            AssertPositive(rows, recipe, 2, 3, 4, 5);
+    }
+
     /// <summary>Every Markdown table row of the report by its first cell (separator rows left out); labels are unique across tables.</summary>
     static Dictionary<string, string[]> TableRows(string report) =>
         report.Split('\n')
