@@ -8,11 +8,8 @@ public class IoiLlamaTests(IoiLlamaFixture f) : IClassFixture<IoiLlamaFixture>
     [Fact]
     public void TaskMetricsMatchTheCard()
     {
-        var m = new IoiLlama4L().Evaluate(f.Probe.Zoo.Model, f.Probe.Zoo.Tokenizer);
-        Assert.True(m["ioi_accuracy"] >= 0.9, $"IOI accuracy {m["ioi_accuracy"]}");                 // card: 1.000
-        Assert.InRange(m["ioi_logit_diff"], 9.1, 9.75);                                            // card: 9.429
-        Assert.True(m["greater_than_accuracy"] >= 0.9, $"greater-than accuracy {m["greater_than_accuracy"]}"); // card: 1.000
-        Assert.InRange(m["greater_than_prob_diff"], 0.84, 0.91);                                  // card: 0.877
+        // card: IOI 100 %, logit diff 9.429; greater-than 100 %, probability difference 0.877
+        f.Probe.AssertTaskMetrics(new IoiLlama4L(), logitDiff: (9.1, 9.75), probabilityDifference: (0.84, 0.91));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Glassbox.Hooks;
 using Glassbox.Mechanisms;
 using Glassbox.Models;
 using Glassbox.Patching;
+using Glassbox.Training.Recipes;
 using static TorchSharp.torch;
 
 namespace Glassbox.Tests.ModelZoo;
@@ -32,6 +33,16 @@ public sealed class IoiProbe
 
     static Tensor Batch(IReadOnlyList<IoiPrompt> prompts) =>
         tensor(prompts.SelectMany(p => p.Ids.Select(i => (long)i)).ToArray(), new long[] { prompts.Count, prompts[0].Ids.Length }).DetachFromDisposeScope();
+
+    /// <summary>The recipe's task metrics: both accuracies at least 90 % (the issue's bar), the means within the card's bands.</summary>
+    public void AssertTaskMetrics(Recipe recipe, (double Low, double High) logitDiff, (double Low, double High) probabilityDifference)
+    {
+        var m = recipe.Evaluate(Zoo.Model, Zoo.Tokenizer);
+        Assert.True(m["ioi_accuracy"] >= 0.9, $"IOI accuracy {m["ioi_accuracy"]}");
+        Assert.InRange(m["ioi_logit_diff"], logitDiff.Low, logitDiff.High);
+        Assert.True(m["greater_than_accuracy"] >= 0.9, $"greater-than accuracy {m["greater_than_accuracy"]}");
+        Assert.InRange(m["greater_than_prob_diff"], probabilityDifference.Low, probabilityDifference.High);
+    }
 
     public double LogitDiff(params (string, HookFn)[] hooks) => TaskMetrics.Ioi(Zoo.Model, Prompts, hooks).MeanLogitDiff;
 
