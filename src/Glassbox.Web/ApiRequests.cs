@@ -1,0 +1,21 @@
+namespace Glassbox.Web;
+
+/// <summary>Request bodies of the JSON API (see docs/web.md); every field but the prompt is optional.</summary>
+public sealed record TokensRequest(string? Prompt, int? Top);
+
+public sealed record AttentionRequest(string? Prompt, int? Layer, int? Thumbnail);
+
+public sealed record LensRequest(string? Prompt, string? Method);
+
+public sealed record LoadRequest(string? Path);
+
+static class Limits
+{
+    /// <summary>An optional integer field, defaulted and range-checked with a message naming the field.</summary>
+    public static int Check(string name, int? value, int fallback, int min, int max)
+    {
+        int v = value ?? fallback;
+        if (v < min || v > max) throw new ApiException(400, $"{name} must be between {min} and {max}, got {v}.");
+        return v;
+    }
+}
