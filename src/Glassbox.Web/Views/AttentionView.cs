@@ -6,11 +6,12 @@ using static TorchSharp.torch;
 
 namespace Glassbox.Web.Views;
 
-/// <summary>A head's pattern [query][key], possibly averaged into blocks of positions for an overview.</summary>
+/// <summary>A head's pattern [query][key], possibly reduced to the maximum of each block of positions for an overview.</summary>
 public sealed record HeadPattern(int Layer, int Head, int Size, double[][] Values);
 
 /// <summary>
-/// Every head at a glance (patterns pooled to at most <c>thumbnail</c> × <c>thumbnail</c>, so long prompts stay cheap)
+/// Every head at a glance (patterns max-pooled to at most <c>thumbnail</c> × <c>thumbnail</c>, so long prompts stay cheap and a
+/// sharp diagonal still shows)
 /// plus head scores as layer × head heatmaps; or, for one layer, every head's full-resolution pattern.
 /// </summary>
 public sealed record AttentionResult(IReadOnlyList<string> Tokens, int Layers, int Heads, int? Layer,
@@ -42,7 +43,7 @@ public static class AttentionView
             for (int k = 0; k < L; k++)
             {
                 var p = cache["pattern", k][0].to(ScalarType.Float64).cpu(); // [head, query, key]
-                var pooled = size == n ? p : nn.functional.adaptive_avg_pool2d(p, [size, size]);
+                var pooled = size == n ? p : nn.functional.adaptive_max_pool2d(p, [size, size]);
                 var prev = n > 1 ? p.diagonal(offset: -1, dim1: 1, dim2: 2).mean([1]) : zeros(H, dtype: ScalarType.Float64);
                 var sink = p[.., .., 0].mean([1]);
                 for (int h = 0; h < H; h++)

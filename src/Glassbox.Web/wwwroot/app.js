@@ -58,7 +58,10 @@ function run(event) {
 async function start() {
   $('tabs').replaceChildren(...views.map(v => el('button', { type: 'button', 'data-view': v.id, text: v.title, onclick: () => show(v.id) })));
   $('views').replaceChildren(...views.map(v => el('section', { class: 'view', id: 'view-' + v.id, 'data-view': v.id })));
-  $('prompt').value = DEFAULT_PROMPT;
+  // ?prompt=…&view=… opens the viewer on a given prompt and tab, so a view can be linked to.
+  const query = new URLSearchParams(location.search);
+  $('prompt').value = query.get('prompt') ?? DEFAULT_PROMPT;
+  if (views.some(v => v.id === query.get('view'))) state.active = query.get('view');
   $('prompt-form').addEventListener('submit', run);
   $('prompt').addEventListener('keydown', e => { if (e.key === 'Enter' && !e.shiftKey) run(e); });
   $('model-picker').addEventListener('change', async e => {

@@ -31,7 +31,7 @@ export default {
       grid.append(el('span', { class: 'head-cell', text: 'L' + l }));
       for (let h = 0; h < heads; h++) {
         const p = overview.patterns.find(x => x.layer === l && x.head === h);
-        grid.append(el('div', { class: 'head-cell', 'data-layer': l, 'data-head': h, title: `L${l}H${h}` + (p.size < tokens.length ? ` (averaged into ${p.size}×${p.size} blocks)` : ''), onclick: () => selectHead(l, h) },
+        grid.append(el('div', { class: 'head-cell', 'data-layer': l, 'data-head': h, title: `L${l}H${h}` + (p.size < tokens.length ? ` (maximum of each block, ${p.size}×${p.size})` : ''), onclick: () => selectHead(l, h) },
           matrixCanvas(p.values), el('span', { text: `L${l}H${h}` })));
       }
     }

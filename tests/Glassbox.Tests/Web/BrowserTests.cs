@@ -86,6 +86,7 @@ public class BrowserTests(ViewerServer server)
         var second = api[2].GetProperty("top")[0];
         Assert.Equal(second.GetProperty("token").GetString(), await page.Locator("#view-tokens .bar-row").First.GetAttributeAsync("data-label"));
         Assert.Contains("position 2", await page.Locator("#view-tokens .bars h3").TextContentAsync());
+        await page.Locator("#view-tokens .tok").Last.ClickAsync();
         await Screenshot(page, "tokens.png");
     }
 
