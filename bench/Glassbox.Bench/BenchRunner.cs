@@ -100,6 +100,8 @@ public static class BenchRunner
         o.WriteLine($"- arguments: `{string.Join(" ", args)}` → suites {string.Join(", ", suites.Select(s => s.Name))}");
         o.WriteLine($"- CPU: {MachineInfo.CpuModel()}, {Environment.ProcessorCount} logical processors; load average at start {MachineInfo.LoadAverage()}");
         o.WriteLine($"- torch threads: {get_num_threads()} (set_num_threads(Environment.ProcessorCount = {Environment.ProcessorCount})), inter-op threads {get_num_interop_threads()}");
+        var env = MachineInfo.RelevantEnvironment();
+        o.WriteLine($"- environment: {(env.Count == 0 ? "no allocator, threading or libtorch variables set" : string.Join(" ", env.Select(e => $"`{e}`")))}");
         o.WriteLine($"- runtime: .NET {Environment.Version}, {RuntimeInformation.OSDescription}, TorchSharp {torchVersion}, build {config}");
         o.WriteLine($"- date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
     }

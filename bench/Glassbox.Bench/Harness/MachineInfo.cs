@@ -46,6 +46,17 @@ public static class MachineInfo
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException) { return null; }
     }
 
+    /// <summary>Environment variables that change allocator, threading or libtorch behaviour, as NAME=value (empty when none is set).</summary>
+    public static IReadOnlyList<string> RelevantEnvironment() =>
+        Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("MALLOC_", StringComparison.Ordinal) || k.StartsWith("OMP_", StringComparison.Ordinal) ||
+                        k.StartsWith("MKL_", StringComparison.Ordinal) || k.StartsWith("GLIBC_TUNABLES", StringComparison.Ordinal) ||
+                        k.StartsWith("THP_", StringComparison.Ordinal) || k.StartsWith("GLASSBOX_", StringComparison.Ordinal) ||
+                        k == "LD_PRELOAD" || k == "DOTNET_gcServer")
+            .OrderBy(k => k, StringComparer.Ordinal)
+            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}")
+            .ToList();
+
     public static long PeakRss { get { using var p = Process.GetCurrentProcess(); return p.PeakWorkingSet64; } }
     public static long CurrentRss { get { using var p = Process.GetCurrentProcess(); return p.WorkingSet64; } }
 

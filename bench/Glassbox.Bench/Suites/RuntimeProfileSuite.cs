@@ -11,7 +11,8 @@ namespace Glassbox.Bench.Suites;
 /// Why the <c>runtime</c> numbers are what they are, on the same model and input: (1) where a forward
 /// pass spends its time, measured by timestamping hooks on every point (libtorch on CPU is synchronous,
 /// so the time between two consecutive hook points is the work between them); (2) candidate causes
-/// of overhead as interleaved variants against a plain forward, and the memory a forward holds;
+/// of overhead as interleaved variants against a plain forward, and the memory a forward holds (with
+/// the last segment, unembedding and leaving Forward, split by a replica of Forward);
 /// (3) thread scaling; (4) the model's norm, attention and per-head output code against fused
 /// libtorch kernels; (5) the float32 GEMM rate of each matmul shape the model uses. Findings and
 /// proposals built on it are in docs/benchmarks.md.
@@ -38,6 +39,7 @@ public sealed class RuntimeProfileSuite : ISuite
                     "variants interleaved; *quiet* samples and ratios as in `runtime`.");
         o.WriteLine();
         Segments(ctx, model, tokens, warmup, reps, n);
+        LastSegment(ctx, model, tokens, warmup, reps);
         Overheads(ctx, model, tokens, warmup, reps);
         Threads(ctx, model, tokens, warmup, reps, n);
         NonGemm(ctx, model, batch, pos, warmup, quick ? 5 : reps * 2);
@@ -45,7 +47,7 @@ public sealed class RuntimeProfileSuite : ISuite
     }
 
     static int MinQuiet(BenchContext ctx) => ctx.Quick ? 0 : 3;
-    static int MaxReps(BenchContext ctx, int reps) => ctx.Quick ? reps : Math.Max(reps, 40);
+    static int MaxReps(BenchContext ctx, int reps) => ctx.Quick ? reps : 2 * reps + 5;
 
     // ---- (1) segments -------------------------------------------------------------------------
 
@@ -162,21 +164,94 @@ public sealed class RuntimeProfileSuite : ISuite
 
     // ---- (2) overhead candidates ----------------------------------------------------------------
 
-    /// <summary>HookedTransformer.Forward, but each block runs in its own dispose scope, so its temporaries are freed before the next block.</summary>
-    static Tensor ForwardWithBlockScopes(HookedTransformer m, Tensor tokens)
+    /// <summary>Where the time of a replica forward went: timestamps and page-fault counts around the unembedding.</summary>
+    sealed class Timeline
     {
-        using var scope = NewDisposeScope();
-        long b = tokens.shape[0], p = tokens.shape[1];
-        var x = m.HookEmbed.Run(m.W_E.index_select(0, tokens.flatten()).view(b, p, m.Config.DModel));
-        if (m.W_pos is not null) x = x + m.HookPosEmbed!.Run(m.W_pos.narrow(0, 0, p).expand(x.shape));
-        foreach (var block in m.Blocks)
+        public long Start, UnembedStart, UnembedEnd, ScopeExited;
+        public long FaultsBeforeUnembed, FaultsAfterUnembed;
+        public double Ms(long a, long b) => Stopwatch.GetElapsedTime(a, b).TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// HookedTransformer.Forward rebuilt from its public parts (same operations, same result): with
+    /// <paramref name="scopePerBlock"/> each block runs in its own dispose scope, so its temporaries are
+    /// freed before the next block instead of when Forward returns.
+    /// </summary>
+    static Tensor ReplicaForward(HookedTransformer m, Tensor tokens, bool scopePerBlock, Timeline? timeline = null)
+    {
+        if (timeline is not null) timeline.Start = Stopwatch.GetTimestamp();
+        Tensor logits;
+        using (var scope = NewDisposeScope())
         {
-            using var blockScope = NewDisposeScope();
-            x = block.Forward(x, 0, null).MoveToOuterDisposeScope();
+            long b = tokens.shape[0], p = tokens.shape[1];
+            var x = m.HookEmbed.Run(m.W_E.index_select(0, tokens.flatten()).view(b, p, m.Config.DModel));
+            if (m.W_pos is not null) x = x + m.HookPosEmbed!.Run(m.W_pos.narrow(0, 0, p).expand(x.shape));
+            foreach (var block in m.Blocks)
+            {
+                if (!scopePerBlock) { x = block.Forward(x, 0, null); continue; }
+                using var blockScope = NewDisposeScope();
+                x = block.Forward(x, 0, null).MoveToOuterDisposeScope();
+            }
+            var y = m.LnFinal.Forward(x);
+            if (timeline is not null) { timeline.UnembedStart = Stopwatch.GetTimestamp(); timeline.FaultsBeforeUnembed = Measure.MinorFaults(); }
+            logits = m.b_U is null ? matmul(y, m.W_U) : matmul(y, m.W_U) + m.b_U;
+            if (timeline is not null) { timeline.UnembedEnd = Stopwatch.GetTimestamp(); timeline.FaultsAfterUnembed = Measure.MinorFaults(); }
+            logits.MoveToOuterDisposeScope();
         }
-        var y = m.LnFinal.Forward(x);
-        var logits = m.b_U is null ? matmul(y, m.W_U) : matmul(y, m.W_U) + m.b_U;
-        return logits.MoveToOuterDisposeScope();
+        if (timeline is not null) timeline.ScopeExited = Stopwatch.GetTimestamp();
+        return logits;
+    }
+
+    static Tensor ForwardWithBlockScopes(HookedTransformer m, Tensor tokens) => ReplicaForward(m, tokens, scopePerBlock: true);
+
+    /// <summary>The last segment of the profile (unembedding + leaving Forward), split by a replica of Forward.</summary>
+    static void LastSegment(BenchContext ctx, HookedTransformer model, Tensor tokens, int warmup, int reps)
+    {
+        ctx.Log("runtime-profile: last segment");
+        using (NewDisposeScope())
+        {
+            if (!model.Forward(tokens).equal(ReplicaForward(model, tokens, scopePerBlock: false)).all().item<bool>())
+                throw new InvalidOperationException("The replica forward does not reproduce Forward.");
+        }
+        var rows = new[] { (Label: "one dispose scope (as `Forward`)", PerBlock: false), (Label: "a dispose scope per block", PerBlock: true) };
+        var runs = rows.Select(_ => new List<(Sample Sample, Timeline Timeline)>()).ToArray();
+        int minQuiet = MinQuiet(ctx), maxReps = MaxReps(ctx, reps);
+        for (int r = -warmup; r < reps || (r < maxReps && runs.Any(x => x.Count(y => y.Sample.Quiet) < minQuiet)); r++)
+        {
+            for (int j = 0; j < rows.Length; j++)
+            {
+                int i = (j + r + warmup) % rows.Length;
+                var timeline = new Timeline();
+                var sample = Measure.One(() => { using var _ = NewDisposeScope(); ReplicaForward(model, tokens, rows[i].PerBlock, timeline); });
+                if (r >= 0) runs[i].Add((sample, timeline));
+            }
+            ctx.Log($"runtime-profile: last segment round {r + 1}");
+        }
+        var o = ctx.Out;
+        o.WriteLine("### Inside the last segment: the unembedding");
+        o.WriteLine();
+        var c = model.Config;
+        o.WriteLine("A replica of `Forward` built from the model's public parts (checked bit-identical), timestamped around the unembedding matmul " +
+                    $"([{tokens.numel()}, {c.DModel}] · [{c.DModel}, {c.VocabSize}] → {tokens.numel() * c.VocabSize * 4 / 1e6:F0} MB of float32 logits, " +
+                    $"{tokens.numel() * c.VocabSize * 4 / 4096} pages of 4 KiB) and around leaving its dispose scope; medians of the quiet samples.");
+        o.WriteLine();
+        var table = new MarkdownTable("forward", "total ms", "embed + blocks + ln_final ms", "unembed matmul ms", "leaving the scope ms",
+            "unembed GFLOP/s", "page faults in the unembed", "page faults in total", "quiet/rounds");
+        double unembedFlops = 2.0 * tokens.numel() * model.Config.DModel * model.Config.VocabSize;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var kept = runs[i].Where(x => x.Sample.Quiet).ToList();
+            if (kept.Count == 0) kept = runs[i].OrderBy(x => x.Sample.Contention).Take(3).ToList();
+            double Med(Func<(Sample Sample, Timeline Timeline), double> f) => Stats.Median(kept.Select(f).ToList());
+            double unembedMs = Med(x => x.Timeline.Ms(x.Timeline.UnembedStart, x.Timeline.UnembedEnd));
+            table.Row(rows[i].Label, Fmt.Num(Med(x => x.Sample.WallMs)), Fmt.Num(Med(x => x.Timeline.Ms(x.Timeline.Start, x.Timeline.UnembedStart))),
+                Fmt.Num(unembedMs), Fmt.Num(Med(x => x.Timeline.Ms(x.Timeline.UnembedEnd, x.Timeline.ScopeExited))),
+                Fmt.Num(unembedFlops / (unembedMs / 1000) / 1e9),
+                Med(x => x.Timeline.FaultsAfterUnembed - x.Timeline.FaultsBeforeUnembed).ToString("F0"), Med(x => x.Sample.PageFaults).ToString("F0"),
+                $"{runs[i].Count(x => x.Sample.Quiet)}/{runs[i].Count}");
+        }
+        o.Write(table);
+        o.WriteLine();
     }
 
     static void Overheads(BenchContext ctx, HookedTransformer model, Tensor tokens, int warmup, int reps)
