@@ -87,7 +87,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         });
         app.Use(async (context, next) =>
         {
-            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:";
             context.Response.Headers.XContentTypeOptions = "nosniff";
             await next(context);
         });
