@@ -6,8 +6,8 @@ namespace Glassbox.Probing;
 /// <summary>How a linear probe is fitted: full-batch AdamW on standardised activations with an L2 penalty.</summary>
 public sealed record ProbeTraining
 {
-    public int Steps { get; init; } = 200;
-    public double LearningRate { get; init; } = 0.05;
+    public int Steps { get; init; } = 100;
+    public double LearningRate { get; init; } = 0.1;
     /// <summary>λ of the penalty <c>λ‖W‖²</c> added to the mean cross-entropy.</summary>
     public double L2 { get; init; } = 1e-3;
 }
