@@ -76,7 +76,9 @@ public static class LensCommand
     static TunedLens TrainLens(ParseResult parse, Models.HookedTransformer model, ITokenizer? tokenizer, string corpusPath, int window, int steps, TextWriter log)
     {
         if (!File.Exists(corpusPath)) throw new GlassboxException($"The corpus {corpusPath} does not exist.");
-        var corpusIds = ModelOptions.Encode(tokenizer, File.ReadAllText(corpusPath)).Select(i => (int)i).ToArray();
+        // Tokenise only what 64 windows can use (sub-word tokens average well under 8 characters): encoding a whole corpus is slow.
+        var text = File.ReadAllText(corpusPath);
+        var corpusIds = ModelOptions.Encode(tokenizer, text[..Math.Min(text.Length, 64 * window * 8)]).Select(i => (int)i).ToArray();
         using var train = tensor(TunedLensTraining.Windows(corpusIds, window, 48));
         using var heldOut = tensor(TunedLensTraining.Windows(corpusIds, window, 16, skip: 48));
         var lens = TunedLens.Train(model, train, new TunedLensTraining { Steps = steps }, log.WriteLine);

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Glassbox.Steering;
+using Glassbox.Probing;
 
 namespace Glassbox.Cli.Commands;
 

@@ -1,11 +1,12 @@
 using Glassbox.Lens;
 using Glassbox.Loading;
 using Glassbox.Tests.Models;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Glassbox.Tests.Lens;
 
-public class TunedLensTests
+public class TunedLensTests(ITestOutputHelper output)
 {
     [Fact]
     public void AnUntrainedLensIsTheLogitLensExactly()
@@ -39,6 +40,7 @@ public class TunedLensTests
         using var lens = TunedLens.Train(model, train, new TunedLensTraining { Steps = 150, BatchTokens = 512, Seed = 1 });
 
         var comparison = lens.Compare(model, heldOut);
+        output.WriteLine(comparison.ToText());
         for (int l = 0; l < model.Config.NLayers; l++)
             Assert.True(comparison.TunedLensKl[l] < comparison.LogitLensKl[l], comparison.ToText());
 

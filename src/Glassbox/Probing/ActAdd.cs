@@ -2,7 +2,7 @@ using Glassbox.Hooks;
 using Glassbox.Models;
 using static TorchSharp.torch;
 
-namespace Glassbox.Steering;
+namespace Glassbox.Probing;
 
 /// <summary>
 /// Activation addition (Turner et al. 2023, arXiv 2308.10248): <c>u_i = x^l_i(p⁺) − x^l_i(p⁻)</c> at

@@ -2,7 +2,7 @@ using Glassbox.Models;
 using Glassbox.Reporting;
 using static TorchSharp.torch;
 
-namespace Glassbox.Steering;
+namespace Glassbox.Probing;
 
 /// <summary>One coefficient's effect: the greedy continuation and, when a target token is given, its log-probability after the prompt.</summary>
 public sealed record SteeringRow(double Coefficient, long[] Continuation, string Text, double? TargetLogProbability);

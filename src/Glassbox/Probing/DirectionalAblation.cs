@@ -1,7 +1,7 @@
 using Glassbox.Hooks;
 using static TorchSharp.torch;
 
-namespace Glassbox.Steering;
+namespace Glassbox.Probing;
 
 /// <summary>
 /// Directional ablation (Arditi et al. 2024, arXiv 2406.11717): project a unit direction out of the residual stream,

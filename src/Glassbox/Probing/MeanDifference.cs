@@ -1,8 +1,7 @@
 using Glassbox.Models;
-using Glassbox.Probing;
 using static TorchSharp.torch;
 
-namespace Glassbox.Steering;
+namespace Glassbox.Probing;
 
 /// <summary>
 /// Mean-difference direction (Marks &amp; Tegmark 2023; Arditi et al. 2024): <c>u = mean_{y=1} h − mean_{y=0} h</c> of

@@ -1,7 +1,7 @@
 using Glassbox.Hooks;
 using static TorchSharp.torch;
 
-namespace Glassbox.Steering;
+namespace Glassbox.Probing;
 
 /// <summary>
 /// A vector to add to the residual stream at one hook: [d] is added at every position, [k, d] row by row at the first

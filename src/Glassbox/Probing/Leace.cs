@@ -1,7 +1,7 @@
 using Glassbox.Hooks;
 using static TorchSharp.torch;
 
-namespace Glassbox.Steering;
+namespace Glassbox.Probing;
 
 /// <summary>
 /// LEACE (Belrose et al. 2023, arXiv 2306.03819): the least-squares affine edit after which no linear classifier predicts

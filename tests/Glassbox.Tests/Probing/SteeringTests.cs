@@ -1,12 +1,12 @@
 using Glassbox.Datasets;
 using Glassbox.Models;
-using Glassbox.Steering;
+using Glassbox.Probing;
 using Glassbox.Tests.ModelZoo;
 using Glassbox.Tests.Models;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
-namespace Glassbox.Tests.Steering;
+namespace Glassbox.Tests.Probing;
 
 public class SteeringTests(ITestOutputHelper output)
 {
