@@ -98,7 +98,7 @@ public sealed class TunedLens : IDisposable
                 if (log is not null && (step == 0 || (step + 1) % Math.Max(1, o.Steps / 5) == 0))
                     log($"tuned lens step {step + 1}/{o.Steps}: Σ_l KL = {loss.item<float>():F4} nats");
             }
-            foreach (var p in lens.Parameters) { p.requires_grad_(false); p.grad?.Dispose(); }
+            foreach (var p in lens.Parameters) p.requires_grad_(false);
             return lens;
         }
         catch
