@@ -16,6 +16,10 @@ public static class CliRunner
         CacheCommand.Create(),
         TrainCommand.Create(),
         InspectCommand.Create(),
+        LensCommand.Create(),
+        ProbeCommand.Create(),
+        SteerCommand.Create(),
+        PatchscopeCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
