@@ -17,6 +17,10 @@ public static class CliRunner
         TrainCommand.Create(),
         InspectCommand.Create(),
         ServeCommand.Create(),
+        LensCommand.Create(),
+        ProbeCommand.Create(),
+        SteerCommand.Create(),
+        PatchscopeCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Glassbox.Datasets;
+using Glassbox.Loading;
+using Glassbox.Models;
+
+namespace Glassbox.Tests.Cli;
+
+/// <summary>glassbox lens, probe, steer and patchscope on the zoo's ioi-gpt2-4l.</summary>
+public class LensCommandsTests
+{
+    static readonly string Model = Path.Combine(SharedModels.RepoRoot, "models", "ioi-gpt2-4l");
+    const string Prompt = "When Mary and John went to the store , John gave a drink to";
+
+    [Fact]
+    public void LensJsonEndsInTheModelsOwnPredictionAndWritesPng()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("lens", "--model", Model, "--prompt", Prompt, "--target", "Mary", "--format", "json");
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var output = json.RootElement.GetProperty("cells").EnumerateArray().Last().EnumerateArray().Last();
+        Assert.Equal(0.0, output.GetProperty("klToFinal").GetDouble());
+        Assert.Equal("Mary", output.GetProperty("top")[0].GetProperty("token").GetString());
+        Assert.Equal(1, output.GetProperty("targetRank").GetInt32());
+
+        using var dir = new TempDirectory();
+        var png = dir.File("lens.png");
+        (exit, _, stderr) = CliHarness.Run("lens", "--model", Model, "--prompt", Prompt, "--format", "png", "--out", png);
+        Assert.True(exit == 0, stderr);
+        Assert.True(Directory.GetFiles(dir.Path, "*.png").Length >= 1, stderr);
+    }
+
+    [Theory]
+    [InlineData("--method", "tuned")]
+    [InlineData("--target", "Mary John")]
+    [InlineData("--method", "future")]
+    public void LensInputErrorsAreOneLine(string option, string value)
+    {
+        var (exit, _, stderr) = CliHarness.Run("lens", "--model", Model, "--prompt", Prompt, option, value);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error: ", stderr.Split('\n').Last(l => l.Length > 0));
+    }
+
+    [Fact]
+    public void SteerAtCoefficientZeroIsTheUnsteeredGeneration()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("steer", "--model", Model, "--prompt", Prompt, "--plus", "John", "--minus", "Mary",
+            "--layer", "1", "--coefficients", "0,8", "--target", "Mary", "--max-new-tokens", "5", "--format", "json");
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var rows = json.RootElement.GetProperty("rows");
+        Assert.Equal(2, rows.GetArrayLength());
+        using var model = ModelLoader.Load(Model);
+        var tokenizer = ModelLoader.FindTokenizer(Model, model.Config)!;
+        var prompt = tokenizer.Encode(Prompt).Select(i => (long)i).ToArray();
+        var plain = Generation.Generate(model, prompt, new GenerationOptions { MaxNewTokens = 5 })[prompt.Length..];
+        Assert.Equal(plain, rows[0].GetProperty("continuation").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.NotEqual(rows[0].GetProperty("targetLogProbability").GetDouble(), rows[1].GetProperty("targetLogProbability").GetDouble());
+    }
+
+    [Fact]
+    public void PatchscopeReadsTheAnswerStateThroughTheIdentityPrompt()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("patchscope", "--model", Model, "--source", Prompt, "--source-layer", "3", "--target-layer", "4");
+        Assert.True(exit == 0, stderr);
+        // Patching the last layer's residual into the final residual reads the source's own logit lens: Mary.
+        var first = stdout.Split('\n').First(l => l.StartsWith("1 "));
+        Assert.Equal("Mary", first.Split(" ", StringSplitOptions.RemoveEmptyEntries)[1]); // the patched column
+        Assert.Contains("generated:", stdout);
+    }
+
+    [Fact]
+    public void ProbeReadsATsvAndReportsEveryLayer()
+    {
+        using var zoo = new ModelZoo.ZooModel("ioi-gpt2-4l");
+        using var dir = new TempDirectory();
+        var data = dir.File("order.tsv");
+        File.WriteAllLines(data, new IoiDataset(zoo.Tokenizer).Generate(40, 3).Select(p => $"{p.Order}\t{p.Text}"));
+        var (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--format", "csv");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("labels: 0 = Abba, 1 = Baba", stderr);
+        var lines = stdout.Trim().Split('\n');
+        Assert.Equal("layer,train_accuracy,test_accuracy,control_accuracy,selectivity", lines[0]);
+        Assert.Equal(5, lines.Length);
+        Assert.All(lines.Skip(1), l => Assert.InRange(double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
+    }
+}
