@@ -147,7 +147,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         {
             var request = await Read<LensRequest>(http);
             return Ok(await session.Run((model, tokenizer) =>
-                LensView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Method), http.RequestAborted));
+                LensView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Method, session.TunedLens), http.RequestAborted));
         });
         api.Map("/{**rest}", (string? rest) =>
         {
@@ -171,7 +171,7 @@ public sealed class GlassboxServer : IAsyncDisposable
             contextLength = session.Config.ContextLength,
         },
         maxTokens = session.MaxTokens,
-        lensMethods = LensView.Methods,
+        lensMethods = LensView.Methods(session.TunedLens),
     };
 
     static IResult Ok(object value) => Results.Json(value, Json);

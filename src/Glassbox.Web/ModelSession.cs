@@ -1,3 +1,4 @@
+using Glassbox.Lens;
 using Glassbox.Loading;
 using Glassbox.Models;
 using Glassbox.Tokenization;
@@ -13,6 +14,7 @@ public sealed class ModelSession : IDisposable
 {
     readonly SemaphoreSlim gate = new(1, 1);
     readonly ServerOptions options;
+    readonly string startPath;
     HookedTransformer model;
     ITokenizer tokenizer;
 
@@ -20,12 +22,16 @@ public sealed class ModelSession : IDisposable
     {
         this.options = options;
         (model, tokenizer) = Load(path, tokenizerPath);
-        Path = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
+        Path = startPath = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
+        if (options.TunedLensPath is { } lens) TunedLens = LoadTunedLens(lens, model);
     }
 
     public string Path { get; private set; }
 
     public ModelConfig Config => model.Config;
+
+    /// <summary>The tuned lens given at start; it belongs to the start model, so it is offered only while that model is loaded.</summary>
+    public TunedLens? TunedLens { get; private set; }
 
     /// <summary>Most tokens a prompt may have: the server's limit, and never more than the model's context.</summary>
     public int MaxTokens => Math.Min(options.MaxTokens, model.Config.ContextLength);
@@ -52,8 +58,10 @@ public sealed class ModelSession : IDisposable
         try
         {
             var (newModel, newTokenizer) = Load(path, null);
+            var lens = path == startPath && options.TunedLensPath is { } file ? LoadTunedLens(file, newModel) : null;
             model.Dispose();
-            (model, tokenizer, Path) = (newModel, newTokenizer, path);
+            TunedLens?.Dispose();
+            (model, tokenizer, Path, TunedLens) = (newModel, newTokenizer, path, lens);
         }
         finally
         {
@@ -72,6 +80,17 @@ public sealed class ModelSession : IDisposable
         return ids;
     }
 
+    static TunedLens LoadTunedLens(string path, HookedTransformer model)
+    {
+        var lens = Directory.Exists(path) ? TunedLens.LoadTunedLensLayout(path, model.Device) : TunedLens.Load(path, model.Device);
+        if (lens.NLayers != model.Config.NLayers || lens.DModel != model.Config.DModel)
+        {
+            lens.Dispose();
+            throw new GlassboxException($"The tuned lens at '{path}' has {lens.NLayers} layers of width {lens.DModel}; the model has {model.Config.NLayers} of width {model.Config.DModel}.");
+        }
+        return lens;
+    }
+
     (HookedTransformer, ITokenizer) Load(string path, string? tokenizerPath)
     {
         var loaded = ModelLoader.Load(path, options.Device, options.DType);
@@ -87,6 +106,7 @@ public sealed class ModelSession : IDisposable
     public void Dispose()
     {
         model.Dispose();
+        TunedLens?.Dispose();
         gate.Dispose();
     }
 }

@@ -10,6 +10,9 @@ public sealed record ServerOptions
     public Device? Device { get; init; }
     public ScalarType DType { get; init; } = ScalarType.Float32;
 
+    /// <summary>A tuned lens for the start model (Glassbox .safetensors or a tuned-lens directory), offered as lens method <c>tuned</c>.</summary>
+    public string? TunedLensPath { get; init; }
+
     /// <summary>Address to bind; loopback unless the user asks otherwise (the server then warns).</summary>
     public string Host { get; init; } = "127.0.0.1";
 

@@ -7,44 +7,31 @@ using static TorchSharp.torch;
 namespace Glassbox.Web.Views;
 
 /// <summary>
-/// Layer × position grid of the lens: the probability of the top token (the heatmap) and that token (the cell label).
-/// Row l decodes <c>blocks.l.hook_resid_pre</c>; the last row decodes the final residual, i.e. the model's output.
+/// The lens's row × position grid (<see cref="LensReport"/>): the top token of each cell (the label) and its probability (the
+/// colour), plus the report's own grids (KL to the final distribution, entropy). Rows decode <c>blocks.l.hook_resid_pre</c>
+/// (through the tuned lens's translator for <c>tuned</c>); the last row is the model's output.
 /// </summary>
-public sealed record LensResult(string Method, IReadOnlyList<string> Tokens, Heatmap Probabilities, IReadOnlyList<IReadOnlyList<string>> TopTokens);
+public sealed record LensResult(string Method, IReadOnlyList<string> Tokens, Heatmap Probabilities, IReadOnlyList<IReadOnlyList<string>> TopTokens,
+    IReadOnlyList<Heatmap> Heatmaps);
 
 public static class LensView
 {
-    public static readonly IReadOnlyList<string> Methods = ["logit"];
+    /// <summary>The methods this session offers: the logit lens always, the tuned lens when one was loaded for the model.</summary>
+    public static IReadOnlyList<string> Methods(TunedLens? tuned) => tuned is null ? ["logit"] : ["logit", "tuned"];
 
-    public static LensResult Compute(HookedTransformer model, ITokenizer tokenizer, long[] ids, string? method)
+    public static LensResult Compute(HookedTransformer model, ITokenizer tokenizer, long[] ids, string? method, TunedLens? tuned)
     {
         method ??= "logit";
-        if (!Methods.Contains(method))
-            throw new ApiException(400, $"Unknown lens method '{method}'; available: {string.Join(", ", Methods)}.");
-        int L = model.Config.NLayers, n = ids.Length;
-        var (_, cache) = model.RunWithCache(tensor(ids).unsqueeze(0), $"blocks.*.hook_resid_pre,blocks.{L - 1}.hook_resid_post");
-        using (cache)
-        {
-            var residuals = stack(Enumerable.Range(0, L).Select(l => cache["resid_pre", l][0]).Append(cache["resid_post", L - 1][0]).ToArray());
-            var (best, index) = LogitLens.Decode(model, residuals).to(ScalarType.Float64).softmax(-1).max(-1); // [L+1, pos]
-            var probs = best.cpu().data<double>().ToArray();
-            var top = index.cpu().data<long>().ToArray();
-            var values = new double[L + 1, n];
-            var labels = new string[L + 1][];
-            for (int r = 0; r <= L; r++)
-            {
-                labels[r] = new string[n];
-                for (int c = 0; c < n; c++)
-                {
-                    values[r, c] = probs[r * n + c];
-                    labels[r][c] = tokenizer.Display((int)top[r * n + c]);
-                }
-            }
-            var tokens = ids.Select(i => tokenizer.Display((int)i)).ToArray();
-            var rows = Enumerable.Range(0, L).Select(l => $"resid_pre {l}").Append("output").ToArray();
-            var columns = tokens.Select((t, i) => $"{i}:{t}").ToArray();
-            var heatmap = new Heatmap("logit lens: probability of the top token", "residual stream", "position", rows, columns, values).Validated();
-            return new LensResult(method, tokens, heatmap, labels);
-        }
+        var methods = Methods(tuned);
+        if (!methods.Contains(method))
+            throw new ApiException(400, $"Unknown lens method '{method}'; available: {string.Join(", ", methods)}" +
+                (method == "tuned" ? " (start the server with --tuned-lens FILE for the tuned lens)." : "."));
+        var options = new LensOptions { TopK = 1, Show = tokenizer.Display };
+        var tokens = tensor(ids);
+        var report = method == "tuned" ? tuned!.Run(model, tokens, options) : LogitLens.Run(model, tokens, options);
+        var top = Enumerable.Range(0, report.Rows.Count)
+            .Select(r => (IReadOnlyList<string>)Enumerable.Range(0, ids.Length).Select(i => tokenizer.Display(report[r, i].TopTokens[0])).ToArray()).ToArray();
+        return new LensResult(method, ids.Select(i => tokenizer.Display((int)i)).ToArray(), report.TopProbabilityGrid, top,
+            [report.KlGrid, report.EntropyGrid]);
     }
 }

@@ -51,6 +51,24 @@ public class ApiTests(ViewerServer server)
     }
 
     [Fact]
+    public async Task AnIdentityTunedLensReadsExactlyAsTheLogitLens()
+    {
+        var info = await server.Client.GetFromJsonAsync<JsonElement>("/api/info");
+        Assert.Equal(["logit", "tuned"], info.GetProperty("lensMethods").EnumerateArray().Select(m => m.GetString()!));
+        var logit = await server.PostOk("lens", new { prompt = ViewerServer.IoiPrompt, method = "logit" });
+        var tuned = await server.PostOk("lens", new { prompt = ViewerServer.IoiPrompt, method = "tuned" });
+        Assert.Equal("tuned", tuned.GetProperty("method").GetString());
+        Assert.Equal(logit.GetProperty("topTokens").ToString(), tuned.GetProperty("topTokens").ToString());
+        var a = logit.GetProperty("probabilities").GetProperty("values").EnumerateArray().SelectMany(r => r.EnumerateArray()).Select(v => v.GetDouble()).ToArray();
+        var b = tuned.GetProperty("probabilities").GetProperty("values").EnumerateArray().SelectMany(r => r.EnumerateArray()).Select(v => v.GetDouble()).ToArray();
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 9);
+        // The report's KL-to-final grid: zero on the output row, by definition.
+        var kl = logit.GetProperty("heatmaps")[0];
+        Assert.StartsWith("logit lens: KL", kl.GetProperty("title").GetString());
+        Assert.All(kl.GetProperty("values")[4].EnumerateArray(), v => Assert.Equal(0, v.GetDouble(), 9));
+    }
+
+    [Fact]
     public async Task AttentionRowsAreDistributionsAndThumbnailsPoolLongPrompts()
     {
         var layer = await server.PostOk("attention", new { prompt = ViewerServer.IoiPrompt, layer = 2 });
@@ -91,7 +109,7 @@ public class ApiTests(ViewerServer server)
     [Theory]
     [InlineData("tokens", "{\"prompt\": \"\"}", 400, "prompt is empty")]
     [InlineData("tokens", "{\"prompt\": \"   \"}", 400, "prompt is empty")]
-    [InlineData("lens", "{\"prompt\": \"Mary\", \"method\": \"tunned\"}", 400, "Unknown lens method 'tunned'")]
+    [InlineData("lens", "{\"prompt\": \"Mary\", \"method\": \"tunned\"}", 400, "Unknown lens method 'tunned'; available: logit, tuned")]
     [InlineData("attention", "{\"prompt\": \"Mary\", \"layer\": 9}", 400, "layer 9 does not exist")]
     [InlineData("tokens", "{\"prompt\": \"Mary\", \"top\": 500}", 400, "top must be between 1 and 20")]
     [InlineData("tokens", "{\"prompt\": ", 400, "not valid JSON")]

@@ -130,18 +130,25 @@ public class BrowserTests(ViewerServer server)
         var page = await chromium.NewPage(server.Address);
         await page.ClickAsync("nav button[data-view=lens]");
         await page.WaitForSelectorAsync("#view-lens[data-ready=true]");
-        var texts = await page.Locator("#view-lens td").AllTextContentsAsync();
+        var grid = page.Locator("#view-lens .heatmap").First;
+        var texts = await grid.Locator("td").AllTextContentsAsync();
         var expected = lens.GetProperty("topTokens").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(t => t.GetString()!)).ToArray();
         Assert.Equal(expected, texts);
-        var values = await page.Locator("#view-lens td").EvaluateAllAsync<double[]>("tds => tds.map(td => Number(td.dataset.value))");
+        var values = await grid.Locator("td").EvaluateAllAsync<double[]>("tds => tds.map(td => Number(td.dataset.value))");
         Assert.Equal(lens.GetProperty("probabilities").GetProperty("values").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetDouble())), values);
+        Assert.Equal(3, await page.Locator("#view-lens .heatmap").CountAsync()); // with the KL and entropy grids
 
         int n = lens.GetProperty("tokens").GetArrayLength();
-        await page.Locator($"#view-lens td[data-row='4'][data-col='{n - 1}']").HoverAsync();
+        await grid.Locator($"td[data-row='4'][data-col='{n - 1}']").HoverAsync();
         var tip = await page.Locator(".tooltip").TextContentAsync();
         Assert.Contains("output", tip);
         Assert.Contains("Mary", tip);
         await Screenshot(page, "lens.png");
+
+        // The method picker offers the tuned lens the server was started with (an identity lens: the same grid).
+        await page.SelectOptionAsync("#lens-method", "tuned");
+        await page.WaitForSelectorAsync("#view-lens .heatmap[data-title^='tuned lens']");
+        Assert.Equal(expected, await page.Locator("#view-lens .heatmap").First.Locator("td").AllTextContentsAsync());
     }
 
     [BrowserFact]

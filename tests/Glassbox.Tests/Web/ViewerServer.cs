@@ -1,5 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Glassbox.Lens;
+using Glassbox.Loading;
 using Glassbox.Web;
 
 namespace Glassbox.Tests.Web;
@@ -21,11 +23,19 @@ public sealed class ViewerServer : IAsyncLifetime
     /// <summary>One browser for all browser tests (each opens its own page).</summary>
     public Chromium Browser { get; } = new();
 
+    readonly TempDirectory files = new();
+
     public async Task InitializeAsync()
     {
+        // An identity tuned lens (untrained translators) reads exactly as the logit lens: a checkable tuned-lens view.
+        string lens = files.File("identity-lens.safetensors");
+        using (var model = ModelLoader.Load(Path.Combine(ModelsDir, "ioi-gpt2-4l")))
+        using (var identity = TunedLens.ForModel(model))
+            identity.Save(lens);
         server = await GlassboxServer.StartAsync(new ServerOptions
         {
             ModelPath = Path.Combine(ModelsDir, "ioi-gpt2-4l"),
+            TunedLensPath = lens,
             Port = 0,
             MaxTokens = MaxTokens,
         }, Log);
@@ -37,6 +47,7 @@ public sealed class ViewerServer : IAsyncLifetime
         await Browser.DisposeAsync();
         Client.Dispose();
         if (server is not null) await server.DisposeAsync();
+        files.Dispose();
     }
 
     public async Task<(int Status, JsonElement Body)> Post(string path, object body)
