@@ -4,7 +4,7 @@ namespace Glassbox.Attribution;
 public sealed record AttributionOptions
 {
     public int Steps { get; init; } = 50;
-    public IntegrationRule Rule { get; init; } = IntegrationRule.GaussLegendre;
+    public IntegrationRule Rule { get; init; } = IntegrationRule.GradedGaussLegendre;
     public long? BaselineToken { get; init; }
     public int Samples { get; init; } = 50;
     public double NoiseLevel { get; init; } = 0.15;

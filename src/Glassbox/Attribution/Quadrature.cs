@@ -1,7 +1,12 @@
 namespace Glassbox.Attribution;
 
-/// <summary>How integrated gradients approximates ∫₀¹ g(α) dα from m evaluations.</summary>
-public enum IntegrationRule { GaussLegendre, Trapezoid, RiemannLeft, RiemannRight, RiemannMiddle }
+/// <summary>
+/// How integrated gradients approximates ∫₀¹ g(α) dα from m evaluations. <see cref="GradedGaussLegendre"/> (the default)
+/// is Gauss–Legendre after the substitution α = s³, which packs nodes near the baseline: from a zero baseline a model
+/// without learned positions (Llama) sends a near-zero residual through RMSNorm, whose output jumps from 0 to full
+/// size over α ≈ √ε/rms(e), a spike that plain Gauss–Legendre with 64 nodes misses by 20–30%.
+/// </summary>
+public enum IntegrationRule { GradedGaussLegendre, GaussLegendre, Trapezoid, RiemannLeft, RiemannRight, RiemannMiddle }
 
 /// <summary>Nodes α_s in [0, 1] and weights w_s with Σ_s w_s g(α_s) ≈ ∫₀¹ g(α) dα.</summary>
 public static class Quadrature
@@ -14,6 +19,7 @@ public static class Quadrature
         return rule switch
         {
             IntegrationRule.GaussLegendre => GaussLegendre(steps),
+            IntegrationRule.GradedGaussLegendre => Graded(GaussLegendre(steps)),
             IntegrationRule.Trapezoid => (Enumerable.Range(0, steps).Select(s => s / (steps - 1.0)).ToArray(),
                 Enumerable.Range(0, steps).Select(s => (s == 0 || s == steps - 1 ? 0.5 : 1.0) / (steps - 1)).ToArray()),
             IntegrationRule.RiemannLeft => (Enumerable.Range(0, steps).Select(s => s * h).ToArray(), Enumerable.Repeat(h, steps).ToArray()),
@@ -21,6 +27,10 @@ public static class Quadrature
             _ => (Enumerable.Range(0, steps).Select(s => (s + 0.5) * h).ToArray(), Enumerable.Repeat(h, steps).ToArray()),
         };
     }
+
+    /// <summary>∫₀¹ g(α) dα = ∫₀¹ g(s³) 3s² ds.</summary>
+    static (double[], double[]) Graded((double[] S, double[] W) rule) =>
+        (rule.S.Select(s => s * s * s).ToArray(), rule.S.Zip(rule.W, (s, w) => 3 * s * s * w).ToArray());
 
     /// <summary>Gauss–Legendre nodes by Newton's method on P_m, mapped from [−1, 1] to [0, 1].</summary>
     static (double[], double[]) GaussLegendre(int m)
