@@ -7,17 +7,25 @@ using static TorchSharp.torch;
 
 namespace Glassbox.Circuits;
 
-/// <summary>A node of the information-flow graph: the residual stream x^l_i entering block l (l = L is the output) or x^mid_i inside it.</summary>
-public sealed record FlowNode(string Id, int Layer, int Position, bool Mid, string Token);
+/// <summary>
+/// A node of the information-flow graph: the residual stream x^l_i entering block l (l = L is the output), x^mid_i inside it,
+/// or (with <paramref name="Head"/>) head h's output at position i in block l.
+/// </summary>
+public sealed record FlowNode(string Id, int Layer, int Position, bool Mid, string Token, int? Head = null);
 
-/// <summary>An edge into <paramref name="To"/>: <c>attn</c> (from x^l_j, through <paramref name="Head"/> or all heads), <c>residual</c> or <c>mlp</c>.</summary>
+/// <summary>
+/// An edge into <paramref name="To"/>: <c>attn</c> (from x^l_j, summed over heads), <c>residual</c>, <c>mlp</c>, or <c>head</c>
+/// (head h's whole output at the node's position, a finer split of the same attention update).
+/// </summary>
 public sealed record FlowEdge(string From, string To, string Kind, int Layer, int? Head, double Importance);
 
 /// <summary>
 /// Information flow routes (Ferrando &amp; Voita 2024, arXiv 2403.00824): from one forward pass, every node's value
-/// <c>y = Σ_k z_k</c> is split into its incoming edges (per-head, per-source attention terms and the residual into x^mid; the
-/// residual and the MLP into x^{l+1}), each weighted ALTI-style, <c>e_k = p_k / Σ p</c>, <c>p_k = max(0, ‖y‖₁ − ‖y − z_k‖₁)</c>.
-/// Starting at the prediction's node x^L_t, edges with <c>e_k &gt; τ</c> are kept and their sources visited, top-down.
+/// <c>y = Σ_k z_k</c> is split into its incoming edges (per-source attention terms summed over heads and the residual into x^mid;
+/// the residual and the MLP into x^{l+1}), each weighted ALTI-style, <c>e_k = p_k / Σ p</c>, <c>p_k = max(0, ‖y‖₁ − ‖y − z_k‖₁)</c>.
+/// Starting at the prediction's node x^L_t, edges with <c>e_k &gt; τ</c> are kept and their sources visited, top-down. With heads,
+/// each kept x^mid node's attention update is also split by head (the heads' outputs and the residual, weighted the same way) and
+/// heads above τ are kept as head nodes.
 /// Attention-only and parallel (GPT-NeoX) blocks have no x^mid node: attention, residual and MLP all enter x^{l+1}.
 /// </summary>
 public sealed class InformationFlowRoutes : IReport
@@ -93,22 +101,12 @@ public sealed class InformationFlowRoutes : IReport
             else
             {
                 y = node.Mid ? d.ResidMid(l)[i] : d.ResidPost(l)[i];
-                if (perHead)
-                {
-                    var terms = d.HeadTerms(l, i, 1)[0];
-                    for (int j = 0; j <= i; j++)
-                        for (int h = 0; h < model.Config.NHeads; h++) parts.Add((terms[j, h], "attn", j, h, false));
-                }
-                else
-                {
-                    var terms = d.Terms(l, i, 1)[0];
-                    for (int j = 0; j <= i; j++) parts.Add((terms[j], "attn", j, null, false));
-                }
+                var terms = d.Terms(l, i, 1)[0];
+                for (int j = 0; j <= i; j++) parts.Add((terms[j], "attn", j, null, false));
                 parts.Add((d.ResidPre(l)[i], "residual", i, null, false));
                 if (!node.Mid && d.MlpOut(l) is { } mlp) parts.Add((mlp[i], "mlp", i, null, false));
             }
-            var p = Alti.Proximity(stack(parts.Select(x => x.Part)), y.unsqueeze(0)).to(ScalarType.Float64);
-            var importance = (p / p.sum().clamp_min(1e-30)).cpu().data<double>().ToArray();
+            var importance = Importances(parts.Select(x => x.Part), y);
             for (int k = 0; k < parts.Count; k++)
             {
                 if (importance[k] <= threshold) continue;
@@ -116,8 +114,27 @@ public sealed class InformationFlowRoutes : IReport
                 edges.Add(new FlowEdge(Id(l, from, fromMid), node.Id, kind, l, head, importance[k]));
                 Visit(l, from, fromMid);
             }
+            if (perHead && parts.Any(x => x.Kind == "attn"))
+            {
+                var heads = d.HeadTerms(l, i, 1)[0].sum([0]);
+                var headImportance = Importances(Enumerable.Range(0, model.Config.NHeads).Select(h => heads[h]).Append(d.ResidPre(l)[i]), y);
+                for (int h = 0; h < model.Config.NHeads; h++)
+                {
+                    if (headImportance[h] <= threshold) continue;
+                    var head = new FlowNode($"H{l}_{h}_{i}", l, i, false, labels[i], h);
+                    nodes[head.Id] = head;
+                    edges.Add(new FlowEdge(head.Id, node.Id, "head", l, h, headImportance[h]));
+                }
+            }
         }
         return new InformationFlowRoutes(threshold, perHead, labels, L, model.Config.NHeads, nodes.Values.ToList(), edges);
+    }
+
+    /// <summary>ALTI-style weights of parts z_k of y, normalised to sum to 1.</summary>
+    static double[] Importances(IEnumerable<Tensor> parts, Tensor y)
+    {
+        var p = Alti.Proximity(stack(parts), y.unsqueeze(0)).to(ScalarType.Float64);
+        return (p / p.sum().clamp_min(1e-30)).cpu().data<double>().ToArray();
     }
 
     public Heatmap HeadGrid => new Heatmap($"information flow routes: head importance (τ = {Threshold})", "layer", "head",
@@ -154,13 +171,12 @@ public sealed class InformationFlowRoutes : IReport
     {
         var sb = new StringBuilder("digraph information_flow_routes {\n  rankdir=BT;\n  node [shape=box, fontsize=10];\n");
         foreach (var node in Nodes)
-            sb.Append($"  {node.Id} [label=\"{Escape(Describe(node.Id))}\"{(node.Mid ? ", style=dashed" : "")}];\n");
+            sb.Append($"  {node.Id} [label=\"{Escape(Describe(node.Id))}\"{(node.Mid ? ", style=dashed" : node.Head is not null ? ", shape=ellipse" : "")}];\n");
         foreach (var e in Edges)
         {
-            string colour = e.Kind switch { "attn" => "blue", "mlp" => "red", _ => "gray" };
-            string label = e.Head is { } h ? $"L{e.Layer}H{h} " : "";
+            string colour = e.Kind switch { "attn" => "blue", "head" => "purple", "mlp" => "red", _ => "gray" };
             sb.Append($"  {e.From} -> {e.To} [color={colour}, penwidth={(0.5 + 6 * e.Importance).ToString("F2", CultureInfo.InvariantCulture)}, " +
-                      $"label=\"{label}{e.Importance.ToString("F2", CultureInfo.InvariantCulture)}\"];\n");
+                      $"label=\"{e.Importance.ToString("F2", CultureInfo.InvariantCulture)}\"];\n");
         }
         return sb.Append("}\n").ToString();
     }
@@ -168,7 +184,8 @@ public sealed class InformationFlowRoutes : IReport
     string Describe(string id)
     {
         var node = Nodes.First(n => n.Id == id);
-        return $"{(node.Mid ? $"mid{node.Layer}" : $"x{node.Layer}")} {node.Position}:{node.Token}";
+        string kind = node.Head is { } h ? $"L{node.Layer}H{h}" : node.Mid ? $"mid{node.Layer}" : $"x{node.Layer}";
+        return $"{kind} {node.Position}:{node.Token}";
     }
 
     static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
