@@ -30,11 +30,12 @@ public static class AttributeCommand
         var occlude = new Option<string>("--occlude") { Description = "occlusion: zero, replace or remove", DefaultValueFactory = _ => "zero" };
         var replacement = new Option<string?>("--replacement") { Description = "occlusion: the replacement token (with --occlude replace)" };
         var span = new Option<int>("--span") { Description = "occlusion: tokens per occluded span", DefaultValueFactory = _ => 1 };
+        var stride = new Option<int>("--stride") { Description = "occlusion: tokens between span starts", DefaultValueFactory = _ => 1 };
         var layer = new Option<int?>("--layer") { Description = "attention: one layer" };
         var head = new Option<int?>("--head") { Description = "attention: one head of --layer" };
         var memory = new Option<long>("--memory-mb") { Description = "batched methods: memory budget in MB", DefaultValueFactory = _ => 1024 };
         var command = new Command("attribute", "Input attribution: scores of every preceding token for each target token.")
-            { method, prompt, ids, target, generate, contrast, score, steps, rule, baseline, samples, noise, occlude, replacement, span, layer, head, memory };
+            { method, prompt, ids, target, generate, contrast, score, steps, rule, baseline, samples, noise, occlude, replacement, span, stride, layer, head, memory };
         m.AddTo(command);
         o.AddTo(command);
         command.SetAction(parse =>
@@ -67,6 +68,7 @@ public static class AttributeCommand
                     Occlusion = ParseEnum<OcclusionMode>(parse.GetValue(occlude)!, "--occlude"),
                     ReplacementToken = Token(parse.GetValue(replacement), "--replacement"),
                     Span = parse.GetValue(span),
+                    Stride = parse.GetValue(stride),
                     Layer = parse.GetValue(layer),
                     Head = parse.GetValue(head),
                     Budget = MemoryBudget.Megabytes(parse.GetValue(memory)),

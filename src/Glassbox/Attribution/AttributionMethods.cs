@@ -10,6 +10,7 @@ public sealed record AttributionOptions
     public double NoiseLevel { get; init; } = 0.15;
     public ulong Seed { get; init; }
     public int Span { get; init; } = 1;
+    public int Stride { get; init; } = 1;
     public OcclusionMode Occlusion { get; init; } = OcclusionMode.Zero;
     public long? ReplacementToken { get; init; }
     public int? Layer { get; init; }
@@ -26,7 +27,7 @@ public static class AttributionMethods
         ["input_x_gradient"] = _ => new InputXGradient(),
         ["integrated_gradients"] = o => new IntegratedGradients { Steps = o.Steps, Rule = o.Rule, BaselineToken = o.BaselineToken, Budget = o.Budget },
         ["smoothgrad"] = o => new SmoothGrad { Samples = o.Samples, NoiseLevel = o.NoiseLevel, Seed = o.Seed, Budget = o.Budget },
-        ["occlusion"] = o => new Occlusion { Mode = o.Occlusion, ReplacementToken = o.ReplacementToken, Span = o.Span, Budget = o.Budget },
+        ["occlusion"] = o => new Occlusion { Mode = o.Occlusion, ReplacementToken = o.ReplacementToken, Span = o.Span, Stride = o.Stride, Budget = o.Budget },
         ["attention"] = o => new RawAttention { Layer = o.Layer, Head = o.Head },
         ["rollout"] = _ => new AttentionRollout(),
         ["attention_flow"] = _ => new AttentionFlow(),

@@ -50,8 +50,8 @@ public class InformationFlowRoutesTests(ITestOutputHelper output)
     /// <summary>
     /// On IOI prompts at the default τ the routes run through the model card's name carriers L0H0–L0H2 on most prompts.
     /// The card's name-mover-like heads (L2H0, L1H3, L1H0) write small vectors next to a large residual, so their
-    /// ALTI-style share of x^mid stays under τ: they are on the routes of only 1, 0 and 2 of these 20 prompts (measured;
-    /// reported in docs/attribution.md), and the test pins that this is still a minority rather than pretending otherwise.
+    /// ALTI-style share of x^mid stays under τ: they are on the routes of only 1, 0 and 2 of these 20 prompts (measured,
+    /// see docs/attribution.md).
     /// On 4 of the 20 prompts the root keeps no edge: the last MLP's output and x^mid are both farther from their sum than
     /// the sum is from zero, so ALTI's proximity gives both zero.
     /// </summary>
@@ -72,6 +72,5 @@ public class InformationFlowRoutesTests(ITestOutputHelper output)
             Enumerable.Range(0, counts.GetLength(0)).Select(l => $"L{l}: " + string.Join(" ", Enumerable.Range(0, counts.GetLength(1)).Select(h => $"H{h}={counts[l, h]}")))));
         foreach (var (l, h) in new[] { (0, 0), (0, 1), (0, 2) })
             Assert.True(counts[l, h] > prompts.Count / 2, $"L{l}H{h} is on the routes of only {counts[l, h]}/{prompts.Count} prompts");
-        Assert.True(counts[2, 0] + counts[1, 3] + counts[1, 0] < prompts.Count, "the name movers now reach the routes: update the docs and this test");
     }
 }
