@@ -38,6 +38,7 @@ public static class AttributeCommand
             { method, prompt, ids, target, generate, contrast, score, steps, rule, baseline, samples, noise, occlude, replacement, span, stride, layer, head, memory };
         m.AddTo(command);
         o.AddTo(command);
+        m.Model.Required = false; // --method list needs no model
         command.SetAction(parse =>
         {
             string name = parse.GetValue(method)!;
@@ -46,9 +47,11 @@ public static class AttributeCommand
                 parse.InvocationConfiguration.Output.Write(AttributionMethods.Describe());
                 return 0;
             }
+            if (parse.GetValue(m.Model) is null) throw new GlassboxException("Option '--model' is required.");
             AttributionMethods.Create(name); // an unknown name fails before the model loads
             string? text = parse.GetValue(prompt), idText = parse.GetValue(ids);
             if ((text is null) == (idText is null)) throw new GlassboxException("Give exactly one of --prompt and --ids.");
+            if (text is not null && string.IsNullOrWhiteSpace(text)) throw new GlassboxException("The prompt is empty.");
             if (parse.GetValue(target) is not null && parse.GetValue(generate) is not null) throw new GlassboxException("Give at most one of --target and --generate.");
             var (model, tokenizer) = m.Load(parse, parse.InvocationConfiguration.Error, withTokenizer: true);
             using (model)

@@ -23,6 +23,7 @@ public static class FlowCommand
         {
             string? text = parse.GetValue(prompt), idText = parse.GetValue(ids);
             if ((text is null) == (idText is null)) throw new GlassboxException("Give exactly one of --prompt and --ids.");
+            if (text is not null && string.IsNullOrWhiteSpace(text)) throw new GlassboxException("The prompt is empty.");
             var (model, tokenizer) = m.Load(parse, parse.InvocationConfiguration.Error);
             using (model)
             {
