@@ -12,6 +12,7 @@ public static class SuiteRegistry
         new RuntimeProfileSuite(),
         new TrainingSuite(),
         new LensSuite(),
+        new AttributionSuite(),
     ];
 
     public static ISuite? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));

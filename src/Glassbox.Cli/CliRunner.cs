@@ -21,6 +21,8 @@ public static class CliRunner
         ProbeCommand.Create(),
         SteerCommand.Create(),
         PatchscopeCommand.Create(),
+        AttributeCommand.Create(),
+        FlowCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text;
+using Glassbox.Reporting;
+
+namespace Glassbox.Attribution;
+
+/// <summary>
+/// The result every attribution method returns: a target × source grid (row k scores the tokens that precede
+/// target k; later sources are 0), per-layer grids where the method has them, and IG's completeness errors.
+/// </summary>
+public sealed class AttributionResult : IReport
+{
+    public AttributionResult(string method, string target, IReadOnlyList<string> sources, IReadOnlyList<string> targets,
+        IReadOnlyList<StepAttribution> steps)
+    {
+        Method = method;
+        Target = target;
+        Sources = sources;
+        Targets = targets;
+        Steps = steps;
+        Scores = new double[targets.Count, sources.Count];
+        for (int k = 0; k < steps.Count; k++)
+            for (int j = 0; j < steps[k].Scores.Length; j++) Scores[k, j] = steps[k].Scores[j];
+    }
+
+    public string Method { get; }
+    /// <summary>The target quantity, e.g. <c>logit</c> or <c>logprob − foil</c>.</summary>
+    public string Target { get; }
+    public IReadOnlyList<string> Sources { get; }
+    public IReadOnlyList<string> Targets { get; }
+    public IReadOnlyList<StepAttribution> Steps { get; }
+    /// <summary>[target, source]</summary>
+    public double[,] Scores { get; }
+
+    public Heatmap Grid => new Heatmap($"{Method} ({Target})", "target", "source", Targets, Sources, Scores).Validated();
+
+    /// <summary>Layer × source grid of target <paramref name="step"/>, when the method has layers.</summary>
+    public Heatmap? LayerGrid(int step) => Steps[step].PerLayer is { } grid
+        ? new Heatmap($"{Method} per layer, target {Targets[step]}", "layer", "source", Heatmap.Numbered("L", grid.GetLength(0)),
+            Sources.Take(grid.GetLength(1)).ToArray(), grid).Validated()
+        : null;
+
+    public IReadOnlyList<Heatmap> Heatmaps =>
+        [Grid, .. Enumerable.Range(0, Steps.Count).Select(LayerGrid).OfType<Heatmap>()];
+
+    public string ToText()
+    {
+        var sb = new StringBuilder(Grid.ToTable());
+        for (int k = 0; k < Steps.Count; k++)
+        {
+            var s = Steps[k];
+            if (s.TargetValue is { } v) sb.Append($"target {Targets[k]}: T = {v.ToString("G6", CultureInfo.InvariantCulture)}");
+            if (s.CompletenessError is { } d) sb.Append($", completeness error {d.ToString("P3", CultureInfo.InvariantCulture)}{(d > 0.05 ? " (above 5%: use more steps)" : "")}");
+            if (s.TargetValue is not null || s.CompletenessError is not null) sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    public string ToCsv() => Grid.ToCsv();
+
+    public string ToJson() => ReportJson.Serialize(new
+    {
+        method = Method,
+        target = Target,
+        sources = Sources,
+        targets = Targets,
+        scores = Grid.RowsArray,
+        targetValues = Steps.Select(s => s.TargetValue).ToArray(),
+        completenessErrors = Steps.Any(s => s.CompletenessError is not null) ? Steps.Select(s => s.CompletenessError).ToArray() : null,
+        perLayer = Steps.Any(s => s.PerLayer is not null) ? Enumerable.Range(0, Steps.Count).Select(k => LayerGrid(k)?.RowsArray).ToArray() : null,
+    });
+
+    public override string ToString() => ToText();
+}
