@@ -9,6 +9,12 @@ public sealed record LensRequest(string? Prompt, string? Method);
 
 public sealed record LoadRequest(string? Path);
 
+public sealed record AttributionRequest(string? Prompt, string? Method, string? Target);
+
+public sealed record FlowRequest(string? Prompt, double? Threshold);
+
+public sealed record FlowNodeRequest(string? Prompt, string? Node, int? Top);
+
 static class Limits
 {
     /// <summary>An optional integer field, defaulted and range-checked with a message naming the field.</summary>

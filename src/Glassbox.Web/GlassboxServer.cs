@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Glassbox.Attribution;
 using Glassbox.Reporting;
 using Glassbox.Web.Views;
 using Microsoft.AspNetCore.Builder;
@@ -30,7 +31,7 @@ public sealed class GlassboxServer : IAsyncDisposable
     static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
 
     /// <summary>The API's endpoints, for the "did you mean" of an unknown one.</summary>
-    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens"];
+    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node"];
 
     readonly WebApplication app;
     readonly ModelSession session;
@@ -149,6 +150,25 @@ public sealed class GlassboxServer : IAsyncDisposable
             return Ok(await session.Run((model, tokenizer) =>
                 LensView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Method, session.TunedLens), http.RequestAborted));
         });
+        api.MapPost("/attribution", async (HttpContext http) =>
+        {
+            var request = await Read<AttributionRequest>(http);
+            return Ok(await session.Run((model, tokenizer) =>
+                AttributionView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Method, request.Target), http.RequestAborted));
+        });
+        api.MapPost("/flow", async (HttpContext http) =>
+        {
+            var request = await Read<FlowRequest>(http);
+            return Ok(await session.Run((model, tokenizer) =>
+                FlowView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Threshold), http.RequestAborted));
+        });
+        api.MapPost("/flow/node", async (HttpContext http) =>
+        {
+            var request = await Read<FlowNodeRequest>(http);
+            int top = Limits.Check("top", request.Top, 10, 1, 20);
+            return Ok(await session.Run((model, tokenizer) =>
+                FlowView.Project(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Node, top), http.RequestAborted));
+        });
         api.Map("/{**rest}", (string? rest) =>
         {
             rest ??= "";
@@ -172,6 +192,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         },
         maxTokens = session.MaxTokens,
         lensMethods = LensView.Methods(session.TunedLens),
+        attributionMethods = new[] { AttributionView.DefaultMethod }.Concat(AttributionMethods.Names.Where(n => n != AttributionView.DefaultMethod)),
     };
 
     static IResult Ok(object value) => Results.Json(value, Json);

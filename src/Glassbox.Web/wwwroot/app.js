@@ -5,8 +5,10 @@ import { el } from './render.js';
 import tokens from './view-tokens.js';
 import attention from './view-attention.js';
 import lens from './view-lens.js';
+import attribution from './view-attribution.js';
+import flow from './view-flow.js';
 
-const views = [tokens, attention, lens];
+const views = [tokens, attention, lens, attribution, flow];
 const DEFAULT_PROMPT = 'When Mary and John went to the store , John gave a drink to';
 const $ = id => document.getElementById(id);
 const state = { info: null, prompt: '', active: views[0].id, rendered: new Map() };

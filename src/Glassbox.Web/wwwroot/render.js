@@ -135,3 +135,51 @@ export function bars(title, items, { digits = 3 } = {}) {
   }
   return root;
 }
+
+// Layered graph as SVG: nodes [{id, column, row, label}], edges [{from, to, weight (0–1), colour, title}].
+// Row 0 is drawn at the bottom (the input), so information flows upwards; clicking a node calls onNode(node).
+export function graph(title, nodes, edges, { columnLabels = [], rowLabels = [], onNode } = {}) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svgEl = (tag, attrs = {}) => {
+    const node = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    return node;
+  };
+  const columns = Math.max(columnLabels.length, ...nodes.map(n => n.column + 1));
+  const rows = Math.max(rowLabels.length, ...nodes.map(n => Math.ceil(n.row) + 1));
+  const dx = Math.max(36, Math.min(80, 1100 / columns)), dy = 56, left = 80, top = 20, bottom = 70;
+  const x = c => left + dx * (c + 0.5), y = r => top + dy * (rows - 1 - r);
+  const width = left + dx * columns + 20, height = top + dy * (rows - 1) + bottom;
+  const svg = svgEl('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'graph' });
+  rowLabels.forEach((label, r) => {
+    const t = svgEl('text', { x: 4, y: y(r) + 4, class: 'graph-axis' });
+    t.textContent = label;
+    svg.append(t);
+  });
+  columnLabels.forEach((label, c) => {
+    const t = svgEl('text', { x: x(c), y: height - bottom + 24, class: 'graph-axis', 'text-anchor': 'end', transform: `rotate(-45 ${x(c)} ${height - bottom + 24})` });
+    t.textContent = label;
+    svg.append(t);
+  });
+  const byId = new Map(nodes.map(n => [n.id, n]));
+  for (const e of edges) {
+    const a = byId.get(e.from), b = byId.get(e.to);
+    const line = svgEl('line', { x1: x(a.column), y1: y(a.row), x2: x(b.column), y2: y(b.row), stroke: e.colour, 'stroke-width': 0.5 + 6 * e.weight, 'stroke-opacity': 0.7, 'data-from': e.from, 'data-to': e.to });
+    const tip = svgEl('title');
+    tip.textContent = e.title;
+    line.append(tip);
+    svg.append(line);
+  }
+  for (const n of nodes) {
+    const circle = svgEl('circle', { cx: x(n.column), cy: y(n.row), r: 7, class: 'graph-node', 'data-id': n.id });
+    const tip = svgEl('title');
+    tip.textContent = n.label;
+    circle.append(tip);
+    if (onNode) circle.addEventListener('click', () => {
+      for (const c of svg.querySelectorAll('.graph-node')) c.classList.toggle('selected', c === circle);
+      onNode(n);
+    });
+    svg.append(circle);
+  }
+  return el('div', { class: 'graph-box', 'data-title': title }, el('h3', { text: title }), svg);
+}

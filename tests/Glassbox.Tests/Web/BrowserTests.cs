@@ -152,6 +152,45 @@ public class BrowserTests(ViewerServer server)
     }
 
     [BrowserFact]
+    public async Task AttributionViewShowsTheChosenMethodsScores()
+    {
+        var api = await server.PostOk("attribution", new { prompt = ViewerServer.IoiPrompt, method = "saliency" });
+        var page = await chromium.NewPage(server.Address);
+        await page.ClickAsync("nav button[data-view=attribution]");
+        await page.WaitForSelectorAsync("#view-attribution[data-ready=true]");
+        await page.SelectOptionAsync("#attribution-method", "saliency");
+        await page.WaitForSelectorAsync("#view-attribution .heatmap[data-title='saliency (logit)']");
+        var values = await page.Locator("#view-attribution td").EvaluateAllAsync<double[]>("tds => tds.map(td => Number(td.dataset.value))");
+        Assert.Equal(api.GetProperty("heatmaps")[0].GetProperty("values")[0].EnumerateArray().Select(v => v.GetDouble()), values);
+        Assert.Contains("target “Mary”", await page.Locator("#view-attribution .hint").First.TextContentAsync());
+        await Screenshot(page, "attribution.png");
+    }
+
+    [BrowserFact]
+    public async Task FlowViewDrawsTheGraphAndProjectsAClickedNode()
+    {
+        var flow = await server.PostOk("flow", new { prompt = ViewerServer.IoiPrompt });
+        var page = await chromium.NewPage(server.Address);
+        await page.ClickAsync("nav button[data-view=flow]");
+        await page.WaitForSelectorAsync("#view-flow[data-ready=true]");
+        Assert.Equal(flow.GetProperty("nodes").GetArrayLength(), await page.Locator("#view-flow .graph-node").CountAsync());
+        Assert.Equal(flow.GetProperty("edges").GetArrayLength(), await page.Locator("#view-flow line").CountAsync());
+
+        // Clicking a mid-layer node shows its vocabulary projection, as the API computes it, and its incoming edges.
+        var node = flow.GetProperty("nodes").EnumerateArray().First(x => x.GetProperty("mid").GetBoolean()).GetProperty("id").GetString()!;
+        var projection = await server.PostOk("flow/node", new { prompt = ViewerServer.IoiPrompt, node, top = 10 });
+        await page.ClickAsync($"#view-flow .graph-node[data-id='{node}']");
+        await page.WaitForSelectorAsync($"#view-flow .bars h3:has-text('vocabulary projection')");
+        await page.WaitForFunctionAsync($"document.querySelector('#view-flow .graph-node.selected')?.dataset.id === '{node}'");
+        var first = page.Locator("#view-flow .bars").First.Locator(".bar-row").First;
+        await page.WaitForFunctionAsync($"document.querySelector('#view-flow .bars .bar-row')?.dataset.label === {JsonSerializer.Serialize(projection.GetProperty("top")[0].GetProperty("token").GetString())}");
+        Assert.Equal(Percent(projection.GetProperty("top")[0].GetProperty("probability").GetDouble()), await first.Locator(".bar-value").TextContentAsync());
+        Assert.Equal(flow.GetProperty("edges").EnumerateArray().Count(e => e.GetProperty("to").GetString() == node),
+            await page.Locator("#view-flow .bars").Nth(1).Locator(".bar-row").CountAsync());
+        await Screenshot(page, "flow.png");
+    }
+
+    [BrowserFact]
     public async Task AnEmptyPromptShowsTheApisErrorMessage()
     {
         var page = await chromium.NewPage(server.Address);

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Glassbox.Attribution;
+using Glassbox.Loading;
+
+namespace Glassbox.Tests.Web;
+
+/// <summary>The views over the technique libraries send exactly what the libraries compute, and refuse bad input clearly.</summary>
+[Collection(ViewerCollection.Name)]
+public class TechniqueApiTests(ViewerServer server)
+{
+    static double[] Row(JsonElement heatmap, int row) => heatmap.GetProperty("values")[row].EnumerateArray().Select(v => v.GetDouble()).ToArray();
+
+    [Fact]
+    public async Task AttributionIsTheLibrarysResultForTheModelsPrediction()
+    {
+        var json = await server.PostOk("attribution", new { prompt = ViewerServer.IoiPrompt, method = "integrated_gradients" });
+        Assert.Equal("Mary", json.GetProperty("target").GetString());
+        var grid = json.GetProperty("heatmaps")[0];
+
+        var path = Path.Combine(ViewerServer.ModelsDir, "ioi-gpt2-4l");
+        using var model = ModelLoader.Load(path);
+        var tokenizer = ModelLoader.FindTokenizer(path, model.Config)!;
+        var ids = tokenizer.Encode(ViewerServer.IoiPrompt).Select(i => (long)i).ToArray();
+        long mary = tokenizer.TokenToId("Mary")!.Value;
+        var expected = Attributor.Run(model, AttributionMethods.Create("integrated_gradients"), ids, [mary], new AttributionTarget(mary));
+        Assert.Equal(ids.Length, grid.GetProperty("columnLabels").GetArrayLength());
+        var actual = Row(grid, 0);
+        for (int j = 0; j < ids.Length; j++) Assert.Equal(expected.Scores[0, j], actual[j], 9);
+        Assert.Equal(expected.Steps[0].CompletenessError!.Value, json.GetProperty("completenessError").GetDouble(), 9);
+    }
+
+    [Fact]
+    public async Task AttributionNamesItsTargetAndRefusesUnknownMethodsAndMultiTokenTargets()
+    {
+        var john = await server.PostOk("attribution", new { prompt = ViewerServer.IoiPrompt, method = "alti", target = "John" });
+        Assert.Equal("John", john.GetProperty("target").GetString());
+        Assert.True(john.GetProperty("heatmaps").GetArrayLength() >= 2); // ALTI has a layer × source grid too
+
+        var (status, body) = await server.Post("attribution", new { prompt = ViewerServer.IoiPrompt, method = "salency" });
+        Assert.Equal(400, status);
+        Assert.Contains("did you mean 'saliency'?", body.GetProperty("error").GetString());
+        (status, body) = await server.Post("attribution", new { prompt = ViewerServer.IoiPrompt, target = "Mary John" });
+        Assert.Equal(400, status);
+        Assert.Contains("is 2 tokens; give one token", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task FlowGraphKeepsEdgesAboveTauAndItsRootProjectsToTheModelsOutput()
+    {
+        var flow = await server.PostOk("flow", new { prompt = ViewerServer.IoiPrompt, threshold = 0.04 });
+        int n = flow.GetProperty("tokens").GetArrayLength();
+        var nodes = flow.GetProperty("nodes").EnumerateArray().Select(x => x.GetProperty("id").GetString()).ToHashSet();
+        Assert.Equal($"X4_{n - 1}", flow.GetProperty("nodes")[0].GetProperty("id").GetString());
+        foreach (var e in flow.GetProperty("edges").EnumerateArray())
+        {
+            Assert.True(e.GetProperty("importance").GetDouble() > 0.04);
+            Assert.Contains(e.GetProperty("from").GetString(), nodes);
+            Assert.Contains(e.GetProperty("to").GetString(), nodes);
+        }
+
+        // The root is the final residual: its vocabulary projection is the model's own next-token distribution.
+        var root = await server.PostOk("flow/node", new { prompt = ViewerServer.IoiPrompt, node = $"X4_{n - 1}", top = 3 });
+        var tokens = await server.PostOk("tokens", new { prompt = ViewerServer.IoiPrompt, top = 3 });
+        var last = tokens.GetProperty("tokens")[n - 1].GetProperty("top");
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.Equal(last[k].GetProperty("id").GetInt32(), root.GetProperty("top")[k].GetProperty("id").GetInt32());
+            Assert.Equal(last[k].GetProperty("probability").GetDouble(), root.GetProperty("top")[k].GetProperty("probability").GetDouble(), 5);
+        }
+
+        var (status, body) = await server.Post("flow/node", new { prompt = ViewerServer.IoiPrompt, node = "X9_0" });
+        Assert.Equal(400, status);
+        Assert.Contains("outside this prompt's graph", body.GetProperty("error").GetString());
+        (status, body) = await server.Post("flow", new { prompt = ViewerServer.IoiPrompt, threshold = 2 });
+        Assert.Equal(400, status);
+        Assert.Contains("threshold must be between 0 and 1", body.GetProperty("error").GetString());
+    }
+}
