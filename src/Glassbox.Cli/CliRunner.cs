@@ -16,6 +16,7 @@ public static class CliRunner
         CacheCommand.Create(),
         TrainCommand.Create(),
         InspectCommand.Create(),
+        SaeCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

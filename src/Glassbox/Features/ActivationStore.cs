@@ -15,6 +15,8 @@ public sealed record ActivationStoreOptions
     public bool Normalize { get; init; } = true;
     /// <summary>Leave out position 0 (BOS), whose norm is an outlier.</summary>
     public bool DropFirstPosition { get; init; } = true;
+    /// <summary>Keep computed chunks in memory, so later epochs need no model run (for corpora that fit in RAM).</summary>
+    public bool KeepInMemory { get; init; } = true;
     /// <summary>Cache chunks here as safetensors; chunks already there are read instead of re-running the model.</summary>
     public string? CacheDirectory { get; init; }
     public int Seed { get; init; }
@@ -29,13 +31,14 @@ public sealed record ActivationStoreProgress(int Chunk, int Chunks, bool FromCac
 /// model run, and an interrupted caching run resumes where it stopped), scaled by κ = √d / E‖x‖ when normalising,
 /// and mixed in a shuffling buffer. A second hook gives the targets of a transcoder.
 /// </summary>
-public sealed class ActivationStore
+public sealed class ActivationStore : IDisposable
 {
     readonly HookedTransformer model;
     readonly IReadOnlyList<long[]> sequences;
     readonly ActivationStoreOptions options;
     double? inputScale, targetScale;
-    long? targetWidth;
+    long? targetWidth, inputWidth;
+    readonly Dictionary<int, Tensor[]> memory = new();
 
     public ActivationStore(HookedTransformer model, string hookName, string? targetHookName, IReadOnlyList<long[]> sequences, ActivationStoreOptions? options = null)
     {
@@ -57,6 +60,14 @@ public sealed class ActivationStore
 
     /// <summary>κ for the input activations (1 without normalisation), estimated on the first chunk.</summary>
     public double InputScale => FirstChunkStatistics().Input;
+    /// <summary>Width of the input activation (e.g. n_heads · d_head for a flattened hook).</summary>
+    public int InputWidth => (int)(inputWidth ?? FirstChunkWidth());
+
+    long FirstChunkWidth()
+    {
+        FirstChunkStatistics();
+        return inputWidth!.Value;
+    }
     public double TargetScale => FirstChunkStatistics().Target;
 
     (double Input, double Target) FirstChunkStatistics()
@@ -68,11 +79,20 @@ public sealed class ActivationStore
         inputScale = Scale(parts[0]);
         targetScale = parts.Length > 1 ? Scale(parts[1]) : inputScale;
         targetWidth = parts[^1].shape[1];
+        inputWidth = parts[0].shape[1];
         return (inputScale.Value, targetScale.Value);
     }
 
     /// <summary>Chunk <paramref name="index"/> as [tokens, d] tensors (input, then target for transcoders), unscaled.</summary>
     Tensor[] RawChunk(int index)
+    {
+        if (memory.TryGetValue(index, out var kept)) return kept.Select(t => t.alias()).ToArray();
+        var chunk = ComputeOrReadChunk(index);
+        if (options.KeepInMemory) memory[index] = chunk.Select(t => t.clone().DetachFromDisposeScope()).ToArray();
+        return chunk;
+    }
+
+    Tensor[] ComputeOrReadChunk(int index)
     {
         string? file = options.CacheDirectory is string dir ? Path.Combine(dir, $"chunk_{index:D5}.safetensors") : null;
         if (file is not null && File.Exists(file))
@@ -102,7 +122,7 @@ public sealed class ActivationStore
         foreach (var group in chunk.GroupBy(s => s.Length))
         {
             using var tokens = tensor(group.SelectMany(s => s).ToArray(), [group.Count(), group.Key]);
-            Tensor Flatten(Tensor x) => x[.., skip..].reshape(-1, x.shape[^1]).Keep();
+            Tensor Flatten(Tensor x) => x[.., skip..].reshape(x.shape[0] * (x.shape[1] - skip), -1).Keep();
             var hooks = new List<(string, HookFn)> { (HookName, (x, _) => { inputs.Add(Flatten(x)); return null; }) };
             if (TargetHookName is not null) hooks.Add((TargetHookName, (y, _) => { targets.Add(Flatten(y)); return null; }));
             model.RunWithHooks(tokens, hooks.ToArray()).Dispose();
@@ -138,8 +158,9 @@ public sealed class ActivationStore
                 if (buffer.shape[0] < Math.Max(options.BufferTokens, 2L * batchTokens)) { rest = buffer; continue; }
                 using (buffer)
                 {
-                    using var order = randperm(buffer.shape[0], generator: generator, device: buffer.device);
-                    using var shuffled = buffer.index_select(0, order);
+                    // Detached: the consumer's per-step dispose scopes must not free the buffer between batches.
+                    using var order = randperm(buffer.shape[0], generator: generator, device: buffer.device).DetachFromDisposeScope();
+                    using var shuffled = buffer.index_select(0, order).DetachFromDisposeScope();
                     long half = shuffled.shape[0] / 2 / batchTokens * batchTokens;
                     for (long start = 0; start + batchTokens <= half; start += batchTokens)
                         yield return Split(shuffled.narrow(0, start, batchTokens));
@@ -162,4 +183,10 @@ public sealed class ActivationStore
 
     /// <summary>Tokens per pass over the corpus (after dropping position 0 if asked).</summary>
     public long TokensPerEpoch => sequences.Sum(s => (long)s.Length - (options.DropFirstPosition ? 1 : 0));
+
+    public void Dispose()
+    {
+        foreach (var t in memory.Values.SelectMany(c => c)) t.Dispose();
+        memory.Clear();
+    }
 }

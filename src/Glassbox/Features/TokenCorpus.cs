@@ -1,5 +1,6 @@
 using Glassbox.Models;
 using Glassbox.Tokenization;
+using static TorchSharp.torch;
 
 namespace Glassbox.Features;
 
@@ -27,21 +28,31 @@ public static class TokenCorpus
 
     /// <summary>
     /// <paramref name="count"/> sequences of <paramref name="length"/> tokens sampled from the model at temperature 1
-    /// after <paramref name="bos"/> (sequence i with seed + i); a sample that stops early restarts after BOS, so every
-    /// sequence has the full length. In-distribution text for a model whose training corpus is not at hand.
+    /// after <paramref name="bos"/>, a batch at a time with a KV cache and a seeded generator (sampling goes on past
+    /// an end-of-text token, as the model continues). In-distribution text for a model whose corpus is not at hand.
     /// </summary>
-    public static IReadOnlyList<long[]> Sample(HookedTransformer model, long bos, int count, int length, int seed)
+    public static IReadOnlyList<long[]> Sample(HookedTransformer model, long bos, int count, int length, int seed, int batch = 64)
     {
+        if (length < 2 || length > model.Config.ContextLength) throw new GlassboxException($"Sequence length must be in [2, {model.Config.ContextLength}], got {length}.");
+        var generator = new Generator((ulong)seed, model.Device);
         var sequences = new List<long[]>(count);
-        for (int i = 0; i < count; i++)
+        using var _ = no_grad();
+        for (int first = 0; first < count; first += batch)
         {
-            var ids = new List<long>();
-            for (int part = 0; ids.Count < length; part++)
+            int rows = Math.Min(batch, count - first);
+            using var scope = NewDisposeScope();
+            using var cache = new KvCache(model.Config.NLayers);
+            var tokens = full([rows, 1], bos, ScalarType.Int64, model.Device);
+            var next = tokens;
+            for (int position = 1; position < length; position++)
             {
-                var options = new GenerationOptions { MaxNewTokens = length - ids.Count - 1, Temperature = 1.0, Seed = unchecked(seed * 7919 + i * 131 + part) };
-                ids.AddRange(Generation.Generate(model, [bos], options));
+                using var step = NewDisposeScope();
+                var logits = model.Forward(next, cache)[.., -1].to(ScalarType.Float32);
+                next = multinomial(logits.softmax(-1), 1, generator: generator).MoveToOuterDisposeScope();
+                tokens = cat([tokens, next], 1).MoveToOuterDisposeScope();
             }
-            sequences.Add(ids.Take(length).ToArray());
+            var data = tokens.cpu().data<long>().ToArray();
+            for (int r = 0; r < rows; r++) sequences.Add(data.AsSpan(r * length, length).ToArray());
         }
         return sequences;
     }

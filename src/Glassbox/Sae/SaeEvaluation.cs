@@ -61,10 +61,10 @@ public sealed record SaeEvaluation(
                 l0 += active.sum().item<long>();
                 squaredError += (y - yHat).square().sum().to(ScalarType.Float64).item<double>();
                 squaredNorm += y.square().sum().to(ScalarType.Float64).item<double>();
-                var ySum = y.sum(0).to(ScalarType.Float64).cpu().data<double>().ToArray();
+                var ySum = y.sum(dim: 0).to(ScalarType.Float64).cpu().data<double>().ToArray();
                 for (int i = 0; i < sum.Length; i++) sum[i] += ySum[i];
                 tokens += y.shape[0];
-                var counts = active.sum(0, type: ScalarType.Int64);
+                var counts = active.sum(dim: 0, type: ScalarType.Int64);
                 if (fired is null) fired = counts.DetachFromDisposeScope();
                 else fired.add_(counts);
             }

@@ -50,8 +50,10 @@ public static class SaeSplicing
         if (IndexOf(model, output) < IndexOf(model, input))
             throw new GlassboxException($"The transcoder reads {c.HookName}, which runs after its target {c.OutputHookName}.");
         Tensor? captured = null;
-        HookFn replace = (y, point) =>
+        HookFn replace = (activation, point) =>
         {
+            // hook_z-like points [batch, pos, head, d_head] are read flattened to [batch, pos, head·d_head].
+            var y = activation.dim() == 4 ? activation.flatten(2) : activation;
             var x = captured ?? y;
             captured = null;
             if (x.shape[^1] != c.DIn || y.shape[^1] != (c.IsTranscoder ? sae.W_dec.shape[1] : c.DIn))
@@ -68,10 +70,10 @@ public static class SaeSplicing
                 foreach (var (name, t) in CachedPoints.Zip(new[] { x, pre, edited, sae.Decode(edited), y - reconstruction, result }))
                     cache.Add(p + name, t.detach().clone().DetachFromDisposeScope());
             }
-            return result;
+            return result.view(activation.shape);
         };
         if (c.IsTranscoder)
-            yield return model.Hooks.Add([input], (x, _) => { captured = x; return null; });
+            yield return model.Hooks.Add([input], (x, _) => { captured = x.dim() == 4 ? x.flatten(2) : x; return null; });
         yield return model.Hooks.Add([output], replace);
     }
 

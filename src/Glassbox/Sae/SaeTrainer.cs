@@ -180,7 +180,7 @@ public static class SaeTrainer
         for (int i = 0; i < iterations; i++)
         {
             var weights = 1 / (rows - median).norm(1).clamp_min(1e-8);
-            median = (rows * weights.unsqueeze(1)).sum(0) / weights.sum();
+            median = (rows * weights.unsqueeze(1)).sum(dim: 0) / weights.sum();
         }
         return median;
     }
