@@ -17,6 +17,7 @@ public static class CliRunner
         TrainCommand.Create(),
         InspectCommand.Create(),
         SaeCommand.Create(),
+        NeuronsCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

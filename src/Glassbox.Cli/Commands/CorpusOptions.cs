@@ -2,6 +2,7 @@ using System.CommandLine;
 using Glassbox.Features;
 using Glassbox.Models;
 using Glassbox.Tokenization;
+using Spectre.Console;
 
 namespace Glassbox.Cli.Commands;
 
@@ -37,5 +38,27 @@ public sealed class CorpusOptions
         long bos = tokenizer?.BosId ?? model.Config.BosTokenId ?? 0;
         int seed = parse.GetValue(CorpusSeed) + seedOffset;
         return (TokenCorpus.Sample(model, bos, count, length, seed), $"sampled from the model (seed {seed})");
+    }
+
+    /// <summary>Runs a max-activation scan with a progress bar on <paramref name="log"/>.</summary>
+    public static void Scan(TextWriter log, Action<IProgress<ScanProgress>> scan)
+    {
+        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(log) });
+        err.Progress().Start(ctx =>
+        {
+            var task = ctx.AddTask("scan");
+            scan(new CallbackProgress<ScanProgress>(p =>
+            {
+                task.MaxValue = p.Total;
+                task.Value = p.Sequences;
+                task.Description = $"scan {p.Tokens:N0} tokens";
+            }));
+        });
+    }
+
+    public static IReadOnlyList<int> ParseUnits(string? text, int count, int defaultCount = 10)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return Enumerable.Range(0, Math.Min(defaultCount, count)).ToList();
+        return ModelOptions.ParseIds(text).Select(i => (int)i).ToList();
     }
 }

@@ -13,7 +13,7 @@ public static class SaeCommand
 
     public static Command Create() => new("sae", "Sparse autoencoders: train one on a hook, evaluate it spliced in, show its features.")
     {
-        Train(), Eval(),
+        Train(), Eval(), SaeFeaturesCommand.Create(),
     };
 
     static Command Train()
