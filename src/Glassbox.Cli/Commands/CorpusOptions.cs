@@ -55,10 +55,4 @@ public sealed class CorpusOptions
             }));
         });
     }
-
-    public static IReadOnlyList<int> ParseUnits(string? text, int count, int defaultCount = 10)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return Enumerable.Range(0, Math.Min(defaultCount, count)).ToList();
-        return ModelOptions.ParseIds(text).Select(i => (int)i).ToList();
-    }
 }
