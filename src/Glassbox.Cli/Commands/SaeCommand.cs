@@ -71,6 +71,12 @@ public static class SaeCommand
                 err.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                     .Start(ctx =>
                     {
+                        var activations = ctx.AddTask("activations", maxValue: store.ChunkCount);
+                        store.Progress = new CallbackProgress<ActivationStoreProgress>(p =>
+                        {
+                            activations.Value = Math.Max(activations.Value, p.Chunk);
+                            activations.Description = $"activations: chunk {p.Chunk}/{p.Chunks}{(p.FromCache ? " (cached)" : "")}";
+                        });
                         var task = ctx.AddTask("sae", maxValue: options.Steps);
                         trained = SaeTrainer.Train(config, store, options, new CallbackProgress<SaeTrainingProgress>(p =>
                         {
