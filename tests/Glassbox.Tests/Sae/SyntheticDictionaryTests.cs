@@ -65,4 +65,21 @@ public class SyntheticDictionaryTests
         Assert.True(recovered >= 0.9, $"JumpReLU recovered {recovered:P0} of the directions (FVU {result.Final.Fvu:F3}, L0 {result.Final.L0:F1})");
         Assert.True(result.Final.L0 < 2 * Active, $"L0 {result.Final.L0:F1}");
     }
+
+    /// <summary>The other architectures train on the same data: they reconstruct it sparsely and find most directions.</summary>
+    [Theory]
+    [InlineData(SaeArchitecture.BatchTopK, 0.0)]
+    [InlineData(SaeArchitecture.Standard, 0.3)]
+    [InlineData(SaeArchitecture.Gated, 1.0)]
+    public void OtherArchitecturesLearnASparseReconstruction(SaeArchitecture architecture, double sparsity)
+    {
+        using var dictionary = Dictionary(1);
+        using var sae = SparseAutoencoder.Initialise(new SaeConfig { Architecture = architecture, DIn = DIn, DSae = 128, K = Active, HookName = "synthetic" }, seed: 2);
+        var result = SaeTrainer.Train(sae, Batches(dictionary, 512, 3),
+            new SaeTrainingOptions { Steps = 600, BatchTokens = 512, LearningRate = 3e-3, SparsityCoefficient = sparsity, DeadTokens = 5_000 });
+        double recovered = Recovered(dictionary, sae);
+        Assert.True(result.Final.Fvu < 0.2, $"{architecture}: FVU {result.Final.Fvu:F3}, L0 {result.Final.L0:F1}, recovered {recovered:P0}");
+        Assert.True(result.Final.L0 < 4 * Active, $"{architecture}: L0 {result.Final.L0:F1}");
+        Assert.True(recovered >= 0.5, $"{architecture}: recovered {recovered:P0} (FVU {result.Final.Fvu:F3}, L0 {result.Final.L0:F1})");
+    }
 }
