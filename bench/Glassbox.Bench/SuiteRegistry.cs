@@ -13,6 +13,7 @@ public static class SuiteRegistry
         new TrainingSuite(),
         new LensSuite(),
         new AttributionSuite(),
+        new SaeSuite(),
     ];
 
     public static ISuite? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));

@@ -23,6 +23,8 @@ public static class CliRunner
         PatchscopeCommand.Create(),
         AttributeCommand.Create(),
         FlowCommand.Create(),
+        SaeCommand.Create(),
+        NeuronsCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -58,6 +58,17 @@ public class RuntimeSuiteTests
         AssertPositive(rows, LensSuite.Ratio, 1);
     }
 
+    [Fact]
+    public void QuickSaeSuiteReportsTrainingStoreAndScanThroughput()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, BenchRunner.Run(["sae", "--quick"], output, TextWriter.Null));
+        var rows = TableRows(output.ToString());
+        AssertPositive(rows, SaeSuite.Training, 1, 2, 3, 4);
+        AssertPositive(rows, SaeSuite.Store, 1, 2);
+        AssertPositive(rows, SaeSuite.Scan, 1, 2);
+    }
+
     /// <summary>Every Markdown table row of the report by its first cell (separator rows left out); labels are unique across tables.</summary>
     static Dictionary<string, string[]> TableRows(string report) =>
         report.Split('\n')
