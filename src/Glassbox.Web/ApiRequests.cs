@@ -11,6 +11,8 @@ public sealed record LoadRequest(string? Path);
 
 public sealed record AttributionRequest(string? Prompt, string? Method, string? Target);
 
+public sealed record NeuronRequest(string? Prompt, int? Layer, int? Neuron);
+
 public sealed record FlowRequest(string? Prompt, double? Threshold);
 
 public sealed record FlowNodeRequest(string? Prompt, string? Node, int? Top);

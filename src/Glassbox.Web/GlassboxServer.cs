@@ -31,7 +31,7 @@ public sealed class GlassboxServer : IAsyncDisposable
     static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
 
     /// <summary>The API's endpoints, for the "did you mean" of an unknown one.</summary>
-    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node"];
+    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node", "neurons"];
 
     readonly WebApplication app;
     readonly ModelSession session;
@@ -169,6 +169,13 @@ public sealed class GlassboxServer : IAsyncDisposable
             return Ok(await session.Run((model, tokenizer) =>
                 FlowView.Project(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Node, top), http.RequestAborted));
         });
+        api.MapPost("/neurons", async (HttpContext http) =>
+        {
+            var request = await Read<NeuronRequest>(http);
+            return Ok(await session.Run((model, tokenizer) =>
+                NeuronView.Compute(model, tokenizer, session.Neurons, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens),
+                    request.Layer ?? 0, request.Neuron), http.RequestAborted));
+        });
         api.Map("/{**rest}", (string? rest) =>
         {
             rest ??= "";
@@ -187,6 +194,7 @@ public sealed class GlassboxServer : IAsyncDisposable
             layers = session.Config.NLayers,
             heads = session.Config.NHeads,
             dModel = session.Config.DModel,
+            dMlp = session.Config.AttnOnly ? 0 : session.Config.DMlp,
             vocabSize = session.Config.VocabSize,
             contextLength = session.Config.ContextLength,
         },

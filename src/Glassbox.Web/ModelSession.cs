@@ -28,6 +28,9 @@ public sealed class ModelSession : IDisposable
 
     public string Path { get; private set; }
 
+    /// <summary>The neuron pages' max-activation stores for the current model; use only inside <see cref="Run{T}"/>.</summary>
+    public NeuronCorpus Neurons { get; private set; } = new();
+
     public ModelConfig Config => model.Config;
 
     /// <summary>The tuned lens given at start; it belongs to the start model, so it is offered only while that model is loaded.</summary>
@@ -61,7 +64,8 @@ public sealed class ModelSession : IDisposable
             var lens = path == startPath && options.TunedLensPath is { } file ? LoadTunedLens(file, newModel) : null;
             model.Dispose();
             TunedLens?.Dispose();
-            (model, tokenizer, Path, TunedLens) = (newModel, newTokenizer, path, lens);
+            Neurons.Dispose();
+            (model, tokenizer, Path, TunedLens, Neurons) = (newModel, newTokenizer, path, lens, new NeuronCorpus());
         }
         finally
         {
@@ -107,6 +111,7 @@ public sealed class ModelSession : IDisposable
     {
         model.Dispose();
         TunedLens?.Dispose();
+        Neurons.Dispose();
         gate.Dispose();
     }
 }

@@ -69,7 +69,7 @@ export function heatmap(map, { cellText, onCell, digits = 3 } = {}) {
       const tr = el('tr', {}, el('th', { class: 'row', text: rowLabels[r] }));
       row.forEach((v, c) => {
         const rgb = colour(v);
-        const td = el('td', { 'data-row': r, 'data-col': c, 'data-value': v, text: cellText ? cellText(r, c) : fmt(v, 2) });
+        const td = el('td', { 'data-row': r, 'data-col': c, 'data-value': v, text: cellText ? cellText(r, c) : fmt(v, Math.min(2, digits)) });
         td.style.background = css(rgb);
         td.style.color = ink(rgb);
         td.addEventListener('mousemove', e => tooltip(describe(r, c), e));

@@ -191,6 +191,23 @@ public class BrowserTests(ViewerServer server)
     }
 
     [BrowserFact]
+    public async Task NeuronPageSwitchesToAClickedNeuron()
+    {
+        var page = await chromium.NewPage(server.Address);
+        await page.ClickAsync("nav button[data-view=neurons]");
+        await page.WaitForSelectorAsync("#view-neurons[data-ready=true]");
+        var second = await page.Locator("#view-neurons .top-neurons button").Nth(1).GetAttributeAsync("data-neuron");
+        await page.Locator("#view-neurons .top-neurons button").Nth(1).ClickAsync();
+        await page.WaitForSelectorAsync($"#view-neurons .top-neurons button.active[data-neuron='{second}']");
+        var api = await server.PostOk("neurons", new { prompt = ViewerServer.IoiPrompt, layer = 0, neuron = int.Parse(second!) });
+        Assert.StartsWith($"L0 N{second}", await page.Locator("#view-neurons h2").TextContentAsync());
+        var shown = await page.Locator("#view-neurons .neuron-tokens .tok").EvaluateAllAsync<double[]>("chips => chips.map(c => Number(c.dataset.activation))");
+        Assert.Equal(api.GetProperty("activations").EnumerateArray().Select(a => a.GetDouble()), shown);
+        Assert.Equal(10, await page.Locator("#view-neurons .examples tr").CountAsync());
+        await Screenshot(page, "neurons.png");
+    }
+
+    [BrowserFact]
     public async Task AnEmptyPromptShowsTheApisErrorMessage()
     {
         var page = await chromium.NewPage(server.Address);

@@ -76,3 +76,43 @@ public class TechniqueApiTests(ViewerServer server)
         Assert.Contains("threshold must be between 0 and 1", body.GetProperty("error").GetString());
     }
 }
+
+[Collection(ViewerCollection.Name)]
+public class NeuronApiTests(ViewerServer server)
+{
+    [Fact]
+    public async Task NeuronPageReadsTheModelsActivationsAndItsTopContexts()
+    {
+        var page = await server.PostOk("neurons", new { prompt = ViewerServer.IoiPrompt, layer = 1 });
+        var top = page.GetProperty("topAtLastToken").EnumerateArray().Select(n => (N: n.GetProperty("neuron").GetInt32(), A: n.GetProperty("activation").GetDouble())).ToArray();
+        Assert.Equal(top[0].N, page.GetProperty("neuron").GetInt32()); // default: the most active neuron at the last token
+        Assert.True(top.Zip(top.Skip(1)).All(p => p.First.A >= p.Second.A));
+
+        var path = Path.Combine(ViewerServer.ModelsDir, "ioi-gpt2-4l");
+        using var model = ModelLoader.Load(path);
+        var ids = ModelLoader.FindTokenizer(path, model.Config)!.Encode(ViewerServer.IoiPrompt).Select(i => (long)i).ToArray();
+        var (_, cache) = model.RunWithCache(TorchSharp.torch.tensor(ids).unsqueeze(0), "blocks.1.mlp.hook_post");
+        using (cache)
+        {
+            var post = cache["blocks.1.mlp.hook_post"][0];
+            var activations = page.GetProperty("activations").EnumerateArray().Select(a => a.GetDouble()).ToArray();
+            for (int i = 0; i < ids.Length; i++) Assert.Equal(post[i, top[0].N].item<float>(), activations[i], 4);
+            Assert.Equal(post[-1].max().item<float>(), top[0].A, 4);
+        }
+
+        // Top contexts over the sampled corpus, best first, with the unit's density and output projection.
+        var contexts = page.GetProperty("contexts").EnumerateArray().Select(c => c.GetProperty("activation").GetDouble()).ToArray();
+        Assert.Equal(10, contexts.Length);
+        Assert.True(contexts.Zip(contexts.Skip(1)).All(p => p.First >= p.Second));
+        var unit = page.GetProperty("views").GetProperty("units")[0];
+        Assert.InRange(unit.GetProperty("density").GetDouble(), 0, 1);
+        Assert.Equal(10, unit.GetProperty("output").GetProperty("top").GetArrayLength());
+
+        var (status, body) = await server.Post("neurons", new { prompt = ViewerServer.IoiPrompt, layer = 1, neuron = 384 });
+        Assert.Equal(400, status);
+        Assert.Contains("neuron 384 does not exist; layer 1 has neurons 0..383", body.GetProperty("error").GetString());
+        (status, body) = await server.Post("neurons", new { prompt = ViewerServer.IoiPrompt, layer = 7 });
+        Assert.Equal(400, status);
+        Assert.Contains("layer 7 does not exist", body.GetProperty("error").GetString());
+    }
+}
