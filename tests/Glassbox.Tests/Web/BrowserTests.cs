@@ -36,6 +36,15 @@ public sealed class Chromium : IAsyncDisposable
         return page;
     }
 
+    /// <summary>A new page on the viewer with one view's tab opened and rendered.</summary>
+    public async Task<IPage> OpenView(Uri address, string view)
+    {
+        var page = await NewPage(address);
+        await page.ClickAsync($"nav button[data-view={view}]");
+        await page.WaitForSelectorAsync($"#view-{view}[data-ready=true]");
+        return page;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (context is not null) await context.CloseAsync();
@@ -95,9 +104,7 @@ public class BrowserTests(ViewerServer server)
     {
         var layer1 = await server.PostOk("attention", new { prompt = ViewerServer.IoiPrompt, layer = 1 });
         int n = layer1.GetProperty("tokens").GetArrayLength();
-        var page = await chromium.NewPage(server.Address);
-        await page.ClickAsync("nav button[data-view=attention]");
-        await page.WaitForSelectorAsync("#view-attention[data-ready=true]");
+        var page = await chromium.OpenView(server.Address, "attention");
         Assert.Equal(16, await page.Locator("#view-attention .head-cell[data-head]").CountAsync());
 
         // Clicking L1H3 shows its full pattern, cell for cell the API's.
@@ -127,9 +134,7 @@ public class BrowserTests(ViewerServer server)
     public async Task LensViewShowsTheTopTokenGridAndTooltips()
     {
         var lens = await server.PostOk("lens", new { prompt = ViewerServer.IoiPrompt });
-        var page = await chromium.NewPage(server.Address);
-        await page.ClickAsync("nav button[data-view=lens]");
-        await page.WaitForSelectorAsync("#view-lens[data-ready=true]");
+        var page = await chromium.OpenView(server.Address, "lens");
         var grid = page.Locator("#view-lens .heatmap").First;
         var texts = await grid.Locator("td").AllTextContentsAsync();
         var expected = lens.GetProperty("topTokens").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(t => t.GetString()!)).ToArray();
@@ -155,9 +160,7 @@ public class BrowserTests(ViewerServer server)
     public async Task AttributionViewShowsTheChosenMethodsScores()
     {
         var api = await server.PostOk("attribution", new { prompt = ViewerServer.IoiPrompt, method = "saliency" });
-        var page = await chromium.NewPage(server.Address);
-        await page.ClickAsync("nav button[data-view=attribution]");
-        await page.WaitForSelectorAsync("#view-attribution[data-ready=true]");
+        var page = await chromium.OpenView(server.Address, "attribution");
         await page.SelectOptionAsync("#attribution-method", "saliency");
         await page.WaitForSelectorAsync("#view-attribution .heatmap[data-title='saliency (logit)']");
         var values = await page.Locator("#view-attribution td").EvaluateAllAsync<double[]>("tds => tds.map(td => Number(td.dataset.value))");
@@ -170,9 +173,7 @@ public class BrowserTests(ViewerServer server)
     public async Task FlowViewDrawsTheGraphAndProjectsAClickedNode()
     {
         var flow = await server.PostOk("flow", new { prompt = ViewerServer.IoiPrompt });
-        var page = await chromium.NewPage(server.Address);
-        await page.ClickAsync("nav button[data-view=flow]");
-        await page.WaitForSelectorAsync("#view-flow[data-ready=true]");
+        var page = await chromium.OpenView(server.Address, "flow");
         Assert.Equal(flow.GetProperty("nodes").GetArrayLength(), await page.Locator("#view-flow .graph-node").CountAsync());
         Assert.Equal(flow.GetProperty("edges").GetArrayLength(), await page.Locator("#view-flow line").CountAsync());
 
@@ -193,9 +194,7 @@ public class BrowserTests(ViewerServer server)
     [BrowserFact]
     public async Task NeuronPageSwitchesToAClickedNeuron()
     {
-        var page = await chromium.NewPage(server.Address);
-        await page.ClickAsync("nav button[data-view=neurons]");
-        await page.WaitForSelectorAsync("#view-neurons[data-ready=true]");
+        var page = await chromium.OpenView(server.Address, "neurons");
         var second = await page.Locator("#view-neurons .top-neurons button").Nth(1).GetAttributeAsync("data-neuron");
         await page.Locator("#view-neurons .top-neurons button").Nth(1).ClickAsync();
         await page.WaitForSelectorAsync($"#view-neurons .top-neurons button.active[data-neuron='{second}']");
