@@ -16,6 +16,8 @@ public static class CliRunner
         CacheCommand.Create(),
         TrainCommand.Create(),
         InspectCommand.Create(),
+        WeightsCommand.Create(),
+        MechanismsCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
