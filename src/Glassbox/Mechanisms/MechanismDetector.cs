@@ -77,14 +77,16 @@ public static class MechanismDetector
         // The IOI detectors only mean something in a model that does the task.
         var ioi = ioiAccuracy >= o.IoiAccuracy ? IoiHeads.Measure(model, ioiPrompts!) : null;
 
+        HeadScores offsetScore = new("fixed-offset fraction", offsetFraction), sinkScore = new("attention-sink mass", sink),
+            suppressionScore = new("copy suppression (weights)", suppressionWeights), successorScore = new("successor", successor);
         var scores = new List<HeadScores>
         {
-            previous, duplicate, induction,
-            new("fixed-offset fraction", offsetFraction), new("fixed offset δ", offsetDelta),
-            new("attention-sink mass", sink), copying,
-            new("copy suppression (weights)", suppressionWeights), new("copy suppression (DLA on attended token)", suppressionEffect),
-            new("successor", successor),
+            previous, duplicate, induction, offsetScore, new("fixed offset δ", offsetDelta), sinkScore, copying,
+            suppressionScore, new("copy suppression (DLA on attended token)", suppressionEffect),
         };
+        // Successor scores exist only when the vocabulary holds enough ordinal pairs.
+        bool hasSuccessor = !double.IsNaN(successor[0, 0]);
+        if (hasSuccessor) scores.Add(successorScore);
         if (repeatAblation is not null) scores.Add(repeatAblation);
         if (ioi is not null) scores.AddRange(ioi.All);
 
@@ -100,11 +102,11 @@ public static class MechanismDetector
         Flag("previous-token", previous, (l, h) => previous[l, h] >= o.AttentionThreshold);
         Flag("duplicate-token", duplicate, (l, h) => duplicate[l, h] >= o.AttentionThreshold);
         Flag("induction", induction, (l, h) => induction[l, h] >= o.AttentionThreshold, (l, h) => InductionDetail(composition, copying, l, h, H));
-        Flag("fixed-offset", scores[3], (l, h) => offsetFraction[l, h] >= o.PositionalThreshold, (l, h) => $"δ = {offsetDelta[l, h]}");
-        Flag("attention sink", scores[5], (l, h) => sink[l, h] >= o.SinkThreshold);
-        Flag("copy suppression", scores[7], (l, h) => copying[l, h] < 0 && suppressionWeights[l, h] >= o.CopySuppressionThreshold,
+        Flag("fixed-offset", offsetScore, (l, h) => offsetFraction[l, h] >= o.PositionalThreshold, (l, h) => $"δ = {offsetDelta[l, h]}");
+        Flag("attention sink", sinkScore, (l, h) => sink[l, h] >= o.SinkThreshold);
+        Flag("copy suppression", suppressionScore, (l, h) => copying[l, h] < 0 && suppressionWeights[l, h] >= o.CopySuppressionThreshold,
             (l, h) => $"copying {copying[l, h]:F2}, DLA on attended token {suppressionEffect[l, h]:F3}");
-        Flag("successor", scores[9], (l, h) => successor[l, h] >= o.SuccessorThreshold);
+        Flag("successor", successorScore, (l, h) => hasSuccessor && successor[l, h] >= o.SuccessorThreshold);
         // Successor heads are a weight property with no behaviour on repeated tokens to ablate.
         findings = [.. findings.Select(f => f.Label == "successor" ? f with { EvidenceMetric = null, EvidenceValue = null } : f)];
         if (ioi is not null) findings.AddRange(IoiFindings(ioi, o, L, H));
