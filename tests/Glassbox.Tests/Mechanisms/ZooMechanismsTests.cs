@@ -4,16 +4,24 @@ using Glassbox.Tests.ModelZoo;
 
 namespace Glassbox.Tests.Mechanisms;
 
+/// <summary>One zoo model and its mechanisms report, computed once per test class (small probes keep it to seconds).</summary>
+public abstract class ZooReportFixture : IDisposable
+{
+    protected ZooReportFixture(string name, MechanismOptions options)
+    {
+        Zoo = new ZooModel(name);
+        Report = MechanismDetector.Run(Zoo.Model, Zoo.Tokenizer, options);
+    }
+
+    public ZooModel Zoo { get; }
+    public MechanismsReport Report { get; }
+    public void Dispose() => Zoo.Dispose();
+}
+
 /// <summary>The mechanisms report on the zoo: the heads each model card names, with the card's labels and ablation evidence.</summary>
 public class AttnOnly2LMechanismsTests(AttnOnly2LMechanismsTests.Fixture f) : IClassFixture<AttnOnly2LMechanismsTests.Fixture>
 {
-    public sealed class Fixture : IDisposable
-    {
-        public ZooModel Zoo { get; } = new("attn-only-2l");
-        public MechanismsReport Report { get; }
-        public Fixture() => Report = MechanismDetector.Run(Zoo.Model, Zoo.Tokenizer, new MechanismOptions { Sequences = 8, IoiPrompts = 40 });
-        public void Dispose() => Zoo.Dispose();
-    }
+    public sealed class Fixture() : ZooReportFixture("attn-only-2l", new MechanismOptions { Sequences = 8, IoiPrompts = 40 });
 
     static string[] Heads(MechanismsReport r, string label) => [.. r.Labelled(label).Select(x => x.Name).Order()];
 
@@ -60,13 +68,8 @@ public class AttnOnly2LMechanismsTests(AttnOnly2LMechanismsTests.Fixture f) : IC
 
 public class IoiGpt2MechanismsTests(IoiGpt2MechanismsTests.Fixture f) : IClassFixture<IoiGpt2MechanismsTests.Fixture>
 {
-    public sealed class Fixture : IDisposable
-    {
-        public ZooModel Zoo { get; } = new("ioi-gpt2-4l");
-        public MechanismsReport Report { get; }
-        public Fixture() => Report = MechanismDetector.Run(Zoo.Model, Zoo.Tokenizer, new MechanismOptions { Sequences = 4 });
-        public void Dispose() => Zoo.Dispose();
-    }
+    /// <summary>The IOI probe is the card's: 200 prompts, seed 4242.</summary>
+    public sealed class Fixture() : ZooReportFixture("ioi-gpt2-4l", new MechanismOptions { Sequences = 4 });
 
     [Fact]
     public void FindsTheCardsHeadsWithTheirLabelsAndAblationEffects()
@@ -90,13 +93,8 @@ public class IoiGpt2MechanismsTests(IoiGpt2MechanismsTests.Fixture f) : IClassFi
 
 public class IoiLlamaMechanismsTests(IoiLlamaMechanismsTests.Fixture f) : IClassFixture<IoiLlamaMechanismsTests.Fixture>
 {
-    public sealed class Fixture : IDisposable
-    {
-        public ZooModel Zoo { get; } = new("ioi-llama-4l");
-        public MechanismsReport Report { get; }
-        public Fixture() => Report = MechanismDetector.Run(Zoo.Model, Zoo.Tokenizer, new MechanismOptions { Sequences = 4 });
-        public void Dispose() => Zoo.Dispose();
-    }
+    /// <summary>The IOI probe is the card's: 200 prompts, seed 4242.</summary>
+    public sealed class Fixture() : ZooReportFixture("ioi-llama-4l", new MechanismOptions { Sequences = 4 });
 
     [Fact]
     public void FindsTheCardsHeadsWithTheirLabelsAndAblationEffects()
