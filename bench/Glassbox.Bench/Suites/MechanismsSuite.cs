@@ -23,7 +23,7 @@ public sealed class MechanismsSuite : ISuite
         bool quick = ctx.Quick;
         var cfg = (quick ? BenchModels.Tiny : BenchModels.Gpt2Small).Validated();
         var options = new MechanismOptions { Sequences = 2, HalfLength = quick ? 20 : 50 };
-        var (warmup, reps) = ctx.Options.Repetitions(quick: (1, 3), full: (1, 5));
+        var (warmup, reps) = ctx.Options.Repetitions(quick: (1, 3), full: (1, 3));
         ctx.Log($"mechanisms: building {cfg.Architecture}");
         using var model = BenchModels.Create(cfg);
         var tokenizer = new IdTokenizer(cfg.VocabSize);

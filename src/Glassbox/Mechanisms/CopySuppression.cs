@@ -16,14 +16,16 @@ public static class CopySuppression
     public const int Rank = 10;
 
     /// <summary>The weight score per head of a layer, over <paramref name="tokens"/> (rows of the full OV circuit), <c>[head]</c>.</summary>
-    public static double[] WeightScore(FactoredMatrix fullOv, long[] tokens, int rowChunk = 512)
+    public static double[] WeightScore(FactoredMatrix fullOv, long[] tokens, int? rowChunk = null)
     {
         using var scope = NewDisposeScope();
+        // Rows are materialised for every head at once: keep a chunk near 16 M entries whatever the vocabulary.
+        int chunk = rowChunk ?? (int)Math.Max(1, (1L << 24) / (fullOv.Left.shape[0] * fullOv.Columns));
         var hits = zeros(fullOv.Left.shape[0], dtype: ScalarType.Float64, device: fullOv.Left.device);
-        for (int start = 0; start < tokens.Length; start += rowChunk)
+        for (int start = 0; start < tokens.Length; start += chunk)
         {
             using var chunkScope = NewDisposeScope();
-            var ids = tensor(tokens[start..Math.Min(tokens.Length, start + rowChunk)], device: fullOv.Left.device);
+            var ids = tensor(tokens[start..Math.Min(tokens.Length, start + chunk)], device: fullOv.Left.device);
             var rows = fullOv.RowsAt(ids);                                                    // [head, n, V]
             var own = rows.gather(2, ids.view(1, -1, 1).expand(rows.shape[0], -1, 1));        // [head, n, 1]
             var below = (rows < own).sum(2);                                                  // entries more negative than its own

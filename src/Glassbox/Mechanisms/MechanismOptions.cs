@@ -12,8 +12,8 @@ public sealed record MechanismOptions
     public int IoiSeed { get; init; } = 4242;
     /// <summary>The IOI detectors run only when the model gets at least this fraction of the prompts right.</summary>
     public double IoiAccuracy { get; init; } = 0.6;
-    /// <summary>Rows of the full OV circuit sampled for the copy-suppression weight score.</summary>
-    public int CopySuppressionTokens { get; init; } = 2000;
+    /// <summary>Rows of the full OV circuit sampled (evenly over the vocabulary) for the copy-suppression weight score; each costs <c>O(V·d_head)</c> per head.</summary>
+    public int CopySuppressionTokens { get; init; } = 300;
     /// <summary>Run the ablations behind the causal evidence (one forward per head per behaviour).</summary>
     public bool Ablations { get; init; } = true;
 
