@@ -29,7 +29,7 @@ public static class MechanismDetector
         using var scope = NewDisposeScope();
         var tokens = tensor(sequences.SelectMany(s => s).ToArray(), new long[] { sequences.Length, data.SequenceLength }, device: model.W_E.device);
 
-        var previous = default(HeadScores)!; var duplicate = previous; var induction = previous;
+        HeadScores previous, duplicate, induction;
         var offsetFraction = new double[L, H]; var offsetDelta = new double[L, H];
         var sink = new double[L, H]; var suppressionEffect = new double[L, H];
         ResidualStreamStats residual;
