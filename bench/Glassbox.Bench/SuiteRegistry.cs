@@ -14,6 +14,7 @@ public static class SuiteRegistry
         new LensSuite(),
         new AttributionSuite(),
         new SaeSuite(),
+        new MechanismsSuite(),
     ];
 
     public static ISuite? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));

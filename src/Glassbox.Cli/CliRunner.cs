@@ -25,6 +25,8 @@ public static class CliRunner
         FlowCommand.Create(),
         SaeCommand.Create(),
         NeuronsCommand.Create(),
+        WeightsCommand.Create(),
+        MechanismsCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

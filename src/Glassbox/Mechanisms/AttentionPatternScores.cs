@@ -1,4 +1,5 @@
 using Glassbox.Datasets;
+using Glassbox.Hooks;
 using Glassbox.Models;
 using static TorchSharp.torch;
 
@@ -18,31 +19,69 @@ public static class AttentionPatternScores
         using var scope = NewDisposeScope();
         var tokens = tensor(sequences.SelectMany(s => s).ToArray(), new long[] { sequences.Length, data.SequenceLength });
         var (_, cache) = model.RunWithCache(tokens, "blocks.*.attn.hook_pattern");
-        using (cache)
+        using (cache) return OnRepeatedTokens(cache, data, model.Config.NLayers, model.Config.NHeads);
+    }
+
+    /// <summary>The same scores from a cache that holds every layer's <c>hook_pattern</c> on repeated sequences of <paramref name="data"/>.</summary>
+    public static (HeadScores PreviousToken, HeadScores DuplicateToken, HeadScores Induction) OnRepeatedTokens(
+        ActivationCache cache, InductionDataset data, int layers, int heads)
+    {
+        int T = data.HalfLength, start = data.SecondHalfStart;
+        var previous = new double[layers, heads];
+        var duplicate = new double[layers, heads];
+        var induction = new double[layers, heads];
+        for (int l = 0; l < layers; l++)
         {
-            int L = model.Config.NLayers, H = model.Config.NHeads, T = data.HalfLength, start = data.SecondHalfStart;
-            var previous = new double[L, H];
-            var duplicate = new double[L, H];
-            var induction = new double[L, H];
-            for (int l = 0; l < L; l++)
-            {
-                var p = cache["pattern", l].to(ScalarType.Float64); // [batch, head, query, key]
-                var prevDiag = p.diagonal(offset: -1, dim1: 2, dim2: 3);                 // A[i+1, i]
-                var dupDiag = p.diagonal(offset: -T, dim1: 2, dim2: 3);                  // A[i+T, i]
-                var indDiag = p.diagonal(offset: -(T - 1), dim1: 2, dim2: 3);            // A[i+T−1, i]
-                // Keep only queries in the repeat: query q = i + offset ≥ start.
-                var prev = prevDiag.mean(new long[] { 0, 2 });
-                var dup = dupDiag[.., .., (start - T)..].mean(new long[] { 0, 2 });
-                var ind = indDiag[.., .., (start - T + 1)..].mean(new long[] { 0, 2 });
-                for (int h = 0; h < H; h++)
-                {
-                    previous[l, h] = prev[h].item<double>();
-                    duplicate[l, h] = dup[h].item<double>();
-                    induction[l, h] = ind[h].item<double>();
-                }
-            }
-            return (new HeadScores("previous-token", previous), new HeadScores("duplicate-token", duplicate), new HeadScores("induction", induction));
+            var p = cache["pattern", l]; // [batch, head, query, key]
+            Fill(previous, l, Offset(p, 1, 1));
+            Fill(duplicate, l, Offset(p, T, start));          // A[i, i−T] over the repeat
+            Fill(induction, l, Offset(p, T - 1, start));      // A[i, i−T+1] over the repeat
         }
+        return (new HeadScores("previous-token", previous), new HeadScores("duplicate-token", duplicate), new HeadScores("induction", induction));
+    }
+
+    /// <summary>Mean attention from query <c>i</c> to key <c>i − offset</c> over queries <c>i ≥ firstQuery</c> and the batch, per head: <c>[head]</c>.</summary>
+    public static double[] Offset(Tensor pattern, int offset, int firstQuery)
+    {
+        using var scope = NewDisposeScope();
+        // diagonal(−offset) holds A[j + offset, j]; query i = j + offset ≥ firstQuery.
+        var diagonal = pattern.to(ScalarType.Float64).diagonal(offset: -offset, dim1: 2, dim2: 3)[.., .., Math.Max(0, firstQuery - offset)..];
+        return diagonal.mean(new long[] { 0, 2 }).cpu().data<double>().ToArray();
+    }
+
+    /// <summary>
+    /// Fixed-offset (positional) heads (Voita et al. 2019): for each head, the offset <c>δ = i − argmax_j A[i, j]</c> most queries
+    /// <c>i ≥ firstQuery</c> share, and the fraction that do. A previous-token head has δ = 1, a current-token head δ = 0.
+    /// </summary>
+    public static (double[] Fraction, int[] Offset) FixedOffset(Tensor pattern, int firstQuery = 1)
+    {
+        using var scope = NewDisposeScope();
+        long queries = pattern.shape[2];
+        var argmax = pattern[.., .., firstQuery..].argmax(-1);                                         // [batch, head, query]
+        var offsets = (arange(firstQuery, queries, device: pattern.device).view(1, 1, -1) - argmax).transpose(0, 1).reshape(pattern.shape[1], -1);
+        int heads = (int)pattern.shape[1];
+        var fraction = new double[heads];
+        var offset = new int[heads];
+        for (int h = 0; h < heads; h++)
+        {
+            var counts = offsets[h].bincount(null, queries).to(ScalarType.Float64);
+            var (count, delta) = counts.max(0);
+            fraction[h] = count.item<double>() / offsets.shape[1];
+            offset[h] = (int)delta.item<long>();
+        }
+        return (fraction, offset);
+    }
+
+    /// <summary>Attention-sink mass (Xiao et al. 2023): mean attention to the first position over queries <c>i ≥ 1</c> and the batch, per head.</summary>
+    public static double[] SinkMass(Tensor pattern)
+    {
+        using var scope = NewDisposeScope();
+        return pattern.to(ScalarType.Float64)[.., .., 1.., 0].mean(new long[] { 0, 2 }).cpu().data<double>().ToArray();
+    }
+
+    internal static void Fill(double[,] grid, int layer, double[] values)
+    {
+        for (int h = 0; h < values.Length; h++) grid[layer, h] = values[h];
     }
 
     /// <summary>

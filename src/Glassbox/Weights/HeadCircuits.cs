@@ -1,0 +1,77 @@
+using Glassbox.Models;
+using static TorchSharp.torch;
+
+namespace Glassbox.Weights;
+
+/// <summary>
+/// Every head's OV and QK circuits as <see cref="FactoredMatrix"/> stacks (Elhage et al. 2021, "A Mathematical Framework for
+/// Transformer Circuits"), in float64 with row vectors: <c>W_OV = W_V W_O</c> and <c>W_QK = W_Q W_Kᵀ</c>, each <c>[head, d, d]</c>.
+/// The reading norm is folded in as <c>P diag(γ) W</c> (<c>P</c> centres for LayerNorm; the scale <c>1/σ</c>, one positive
+/// number per position, is left out), and grouped kv heads are repeated to their query heads. Full circuits go through the
+/// vocabulary: OV <c>N(W_E) W_OV W_U'</c> and QK <c>N(W_E) W_QK N(W_E)ᵀ</c>, each <c>[head, V, V]</c> and factored through
+/// <c>d_head</c>; <c>N</c> divides each embedding row by its norm statistic and <c>W_U' = P diag(γ_f) W_U</c>. Positions are
+/// left out (learned <c>W_pos</c> and rotary offsets), as are earlier MLPs (no effective embedding).
+/// </summary>
+public sealed class HeadCircuits
+{
+    readonly HookedTransformer model;
+
+    public HeadCircuits(HookedTransformer model) => this.model = model;
+
+    /// <summary><c>P diag(γ) W</c> for the weights <c>W [.., d, ·]</c> read through <paramref name="norm"/>.</summary>
+    Tensor ReadThrough(Norm norm, Tensor weight)
+    {
+        var w = weight.to(ScalarType.Float64) * norm.W.to(ScalarType.Float64).unsqueeze(-1);
+        return model.Config.Norm == NormKind.LayerNorm ? w - w.mean(new long[] { -2 }, keepdim: true) : w;
+    }
+
+    Tensor PerQueryHead(Tensor kvWeight) =>
+        model.Config.NKvHeads == model.Config.NHeads ? kvWeight : kvWeight.repeat_interleave(model.Config.NHeads / model.Config.NKvHeads, dim: 0);
+
+    /// <summary><c>P diag(γ) W_Q</c>, <c>[head, d, d_head]</c>; likewise <see cref="Keys"/> and <see cref="Values"/>.</summary>
+    public Tensor Queries(int layer) => ReadThrough(model.Blocks[layer].Ln1, model.Blocks[layer].Attn.W_Q);
+    public Tensor Keys(int layer) => PerQueryHead(ReadThrough(model.Blocks[layer].Ln1, model.Blocks[layer].Attn.W_K));
+    public Tensor Values(int layer) => PerQueryHead(ReadThrough(model.Blocks[layer].Ln1, model.Blocks[layer].Attn.W_V));
+    public Tensor Outputs(int layer) => model.Blocks[layer].Attn.W_O.to(ScalarType.Float64);
+
+    /// <summary><c>W_V W_O</c>, <c>[head, d, d]</c>.</summary>
+    public FactoredMatrix OV(int layer) => new(Values(layer), Outputs(layer));
+
+    /// <summary><c>W_Q W_Kᵀ</c>, <c>[head, d, d]</c>.</summary>
+    public FactoredMatrix QK(int layer) => new(Queries(layer), Keys(layer).mT);
+
+    /// <summary>The token embeddings as the norm sees them: each row of <c>W_E</c> (centred for LayerNorm) divided by its RMS.</summary>
+    public Tensor NormalisedEmbedding()
+    {
+        var e = model.W_E.to(ScalarType.Float64);
+        if (model.Config.Norm == NormKind.LayerNorm) e = e - e.mean(new long[] { -1 }, keepdim: true);
+        return e / e.square().mean(new long[] { -1 }, keepdim: true).sqrt().clamp_min(1e-12);
+    }
+
+    /// <summary><c>P diag(γ_f) W_U</c>, <c>[d, V]</c>: the unembedding with the final norm's weight folded in.</summary>
+    public Tensor Unembedding() => ReadThrough(model.LnFinal, model.W_U);
+
+    /// <summary><c>N(W_E) W_OV W_U'</c>, <c>[head, V, V]</c>: row <c>s</c> holds the logits a head raises when it attends to token <c>s</c>.</summary>
+    public FactoredMatrix FullOV(int layer) => OV(layer).After(NormalisedEmbedding()).Then(Unembedding());
+
+    /// <summary><c>N(W_E) W_QK N(W_E)ᵀ</c>, <c>[head, V, V]</c>: entry <c>(q, k)</c> is the attention score of query token <c>q</c> on key token <c>k</c>.</summary>
+    public FactoredMatrix FullQK(int layer)
+    {
+        var e = NormalisedEmbedding();
+        return QK(layer).After(e).Then(e.mT);
+    }
+
+    /// <summary>
+    /// Copying score per head of a layer, <c>[head]</c> (Elhage et al. 2021): <c>Σ Re λ / Σ |λ|</c> over the eigenvalues of the full OV
+    /// circuit, computed as those of the <c>[d_head, d_head]</c> matrix <c>W_O W_U' N(W_E) W_V</c>; in [−1, 1], positive for heads
+    /// that raise the attended token's logit, negative for heads that suppress it.
+    /// </summary>
+    public double[] CopyingScores(int layer)
+    {
+        using var scope = NewDisposeScope();
+        return CopyingScore(FullOV(layer).Eigenvalues()).cpu().data<double>().ToArray();
+    }
+
+    /// <summary><c>Σ Re λ / Σ |λ|</c> over the last dimension of complex eigenvalues.</summary>
+    public static Tensor CopyingScore(Tensor eigenvalues) => eigenvalues.real.sum(-1) / eigenvalues.abs().sum(-1).clamp_min(1e-30);
+}
