@@ -16,6 +16,9 @@ public static class CliRunner
         CacheCommand.Create(),
         TrainCommand.Create(),
         InspectCommand.Create(),
+        DlaCommand.Create(),
+        PatchCommand.Create(),
+        CircuitCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
