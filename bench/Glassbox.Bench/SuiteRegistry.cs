@@ -11,6 +11,7 @@ public static class SuiteRegistry
         new RuntimeSuite(),
         new RuntimeProfileSuite(),
         new TrainingSuite(),
+        new CircuitsSuite(),
     ];
 
     public static ISuite? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
