@@ -12,7 +12,7 @@ public class IoiPatchingTests(IoiGpt2Fixture f, ITestOutputHelper output) : ICla
     public void ExactHeadPatchingFindsTheCardsHeadsAndAtPRanksThemAlike()
     {
         var model = f.Probe.Zoo.Model;
-        using var task = PatchingTask.Ioi(new IoiDataset(f.Probe.Zoo.Tokenizer).Generate(60, 4242));
+        using var task = PatchingTask.Ioi(new IoiDataset(f.Probe.Zoo.Tokenizer).Generate(100, 4242));
         var noising = ActivationPatching.Run(model, task, PatchSite.Heads, PatchDirection.Noising);
         output.WriteLine(noising.ToText());
         var heads = Enumerable.Range(0, 16).Select(i => (L: i / 4, H: i % 4)).ToArray();
