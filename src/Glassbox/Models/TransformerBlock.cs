@@ -66,7 +66,7 @@ public sealed class TransformerBlock
     /// Opt-in per-head copies of the residual that each head's query, key and value read (TransformerLens's
     /// <c>use_split_qkv_input</c>): hooking any of them runs ln1 on each copy, so an edge into one head's
     /// query can be patched without touching its key, its value or the other heads. ln1's hooks then see
-    /// [batch, pos, head, ...] three times (q, k, v).
+    /// the copies stacked, [batch, pos, head + 2·kv_head, ...] (q, then k, then v).
     /// </summary>
     public HookPoint HookQInput { get; }
     public HookPoint HookKInput { get; }
@@ -100,8 +100,10 @@ public sealed class TransformerBlock
             var normalized = Ln1.Forward(pre);
             return Attn.Forward(normalized, normalized, normalized, start, cache, Layer);
         }
-        Tensor PerHead(HookPoint point, long heads) =>
-            Ln1.Forward(point.Run(pre.unsqueeze(2).expand(pre.shape[0], pre.shape[1], heads, pre.shape[2])));
-        return Attn.Forward(PerHead(HookQInput, Attn.Heads), PerHead(HookKInput, Attn.KvHeads), PerHead(HookVInput, Attn.KvHeads), start, cache, Layer);
+        Tensor PerHead(HookPoint point, long heads) => point.Run(pre.unsqueeze(2).expand(pre.shape[0], pre.shape[1], heads, pre.shape[2]));
+        // One ln1 call over the stacked inputs, so its hooks still run once per forward pass.
+        var split = Ln1.Forward(cat([PerHead(HookQInput, Attn.Heads), PerHead(HookKInput, Attn.KvHeads), PerHead(HookVInput, Attn.KvHeads)], 2))
+            .split([Attn.Heads, Attn.KvHeads, Attn.KvHeads], 2);
+        return Attn.Forward(split[0], split[1], split[2], start, cache, Layer);
     }
 }

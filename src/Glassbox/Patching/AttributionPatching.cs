@@ -20,9 +20,7 @@ public static class AttributionPatching
         var cfg = model.Config;
         if (cfg.AttnOnly && site == PatchSite.MlpOut) throw new GlassboxException("This model has no MLPs to patch.");
         bool fixQk = qkFix && site is PatchSite.Heads or PatchSite.HeadQ or PatchSite.HeadK;
-        var (clean, corrupted) = task.Baselines(model);
         var (sourceTokens, targetTokens) = direction == PatchDirection.Denoising ? (task.Clean, task.Corrupted) : (task.Corrupted, task.Clean);
-        double unpatched = task.Measure(model, targetTokens);
         // The hooks whose gradient is read; with the QK fix a head is read at its pattern (and values), a query or key at the pattern.
         var shortNames = !fixQk ? [ActivationPatching.HookShortName(site)] : site == PatchSite.Heads ? new[] { "pattern", "z" } : ["pattern"];
         // What the exact part needs from both runs: a head's pattern and values, or the queries and keys to re-softmax.
@@ -31,8 +29,11 @@ public static class AttributionPatching
         string Names(IEnumerable<string> shorts) => string.Join(",", shorts.SelectMany(n => Enumerable.Range(0, cfg.NLayers).Select(l => HookNames.Full(n, l))));
 
         using var scope = NewDisposeScope();
-        var (_, source) = model.RunWithCache(sourceTokens, Names(shortNames.Concat(exactNames).Distinct()));
-        var (_, targetValues) = model.RunWithCache(targetTokens, Names(exactNames.Length > 0 ? exactNames : ["pattern"]));
+        // Two forward passes and one backward in all (more only for the QK fix's target values and GradDrop).
+        var (sourceLogits, source) = model.RunWithCache(sourceTokens, Names(shortNames.Concat(exactNames).Distinct()));
+        double sourceMetric = task.Evaluate(model, sourceLogits).item<double>();
+        var targetValues = exactNames.Length > 0 ? model.RunWithCache(targetTokens, Names(exactNames)).Cache : null;
+        double unpatched = double.NaN;
         using (source)
         using (targetValues)
         {
@@ -51,14 +52,16 @@ public static class AttributionPatching
                     var (logits, target) = model.RunWithCache(targetTokens, Names(shortNames), keepGrad: true);
                     using (target)
                     {
-                        task.Evaluate(model, logits).backward();
+                        var metric = task.Evaluate(model, logits);
+                        unpatched = metric.item<double>();
+                        metric.backward();
                         var perLayer = Enumerable.Range(0, cfg.NLayers).Select(l => shortNames.Select(n =>
                         {
                             var h = target[n, l].detach();
                             var delta = !fixQk ? ActivationPatching.Replacement(source[n, l], direction, value) - h
-                                : n == "z" ? ValuePath(model, l, source, targetValues)
+                                : n == "z" ? ValuePath(model, l, source, targetValues!)
                                 : site == PatchSite.Heads ? source["pattern", l] - h
-                                : FixedPattern(model, l, site, source, targetValues) - h;
+                                : FixedPattern(model, l, site, source, targetValues!) - h;
                             var grad = target[n, l].grad ?? zeros_like(h);
                             var reduced = Reduce(delta * grad, n, site, task.Positions);
                             // A kv head's keys move every query head of its group: its score is their sum.
@@ -84,6 +87,7 @@ public static class AttributionPatching
                     for (int c = 0; c < estimate.GetLength(1); c++)
                         estimate[r, c] = dropped.Sum(g => Math.Abs(g[r, c])) / Math.Max(1, cfg.NLayers - 1);
             }
+            var (clean, corrupted) = direction == PatchDirection.Denoising ? (sourceMetric, unpatched) : (unpatched, sourceMetric);
             var values = new double[estimate.GetLength(0), estimate.GetLength(1)];
             for (int r = 0; r < values.GetLength(0); r++) for (int c = 0; c < values.GetLength(1); c++) values[r, c] = unpatched + estimate[r, c];
             var (rows, columns, axes) = Layout(cfg, site, values, task.Positions);
