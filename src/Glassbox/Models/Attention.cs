@@ -99,12 +99,18 @@ public sealed class Attention
             kh = kh.repeat_interleave(H / Hkv, dim: 1);
             vh = vh.repeat_interleave(H / Hkv, dim: 1);
         }
-        var scores = matmul(qh, kh.transpose(2, 3)) * scale;
+        // Scaling q and masking in place keep one [batch, head, query, key] tensor alive instead of three:
+        // at long contexts these dominate a forward pass's memory.
+        var scores = matmul(qh * scale, kh.transpose(2, 3));
         // Query i sits at absolute position start + i and may see keys 0 .. start + i.
-        var future = ones(p, keys, dtype: ScalarType.Bool, device: xq.device).triu(keys - p + 1);
-        scores = HookAttnScores.Run(scores.masked_fill(future, double.NegativeInfinity));
+        using (var future = ones(p, keys, dtype: ScalarType.Bool, device: xq.device).triu(keys - p + 1))
+            scores.masked_fill_(future, double.NegativeInfinity);
+        scores = HookAttnScores.Run(scores);
         var pattern = HookPattern.Run(scores.softmax(-1));
+        // Unhooked, no one else holds these handles (autograd keeps its own references), so free them now.
+        if (!HookAttnScores.HasHooks) scores.Dispose();
         var z = HookZ.Run(matmul(pattern, vh).transpose(1, 2));
+        if (!HookPattern.HasHooks) pattern.Dispose();
 
         if (HookResult.HasHooks)
         {
