@@ -15,6 +15,7 @@ public static class SuiteRegistry
         new AttributionSuite(),
         new SaeSuite(),
         new MechanismsSuite(),
+        new CircuitsSuite(),
     ];
 
     public static ISuite? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));

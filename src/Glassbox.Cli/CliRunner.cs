@@ -27,6 +27,9 @@ public static class CliRunner
         NeuronsCommand.Create(),
         WeightsCommand.Create(),
         MechanismsCommand.Create(),
+        DlaCommand.Create(),
+        PatchCommand.Create(),
+        CircuitCommand.Create(),
     };
 
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -67,15 +67,21 @@ public sealed class Attention
     public HookPoint HookZ { get; }
     public HookPoint HookResult { get; }
 
-    /// <summary>x: the normalised residual [batch, pos, d_model]; start: absolute position of x's first row.</summary>
-    public Tensor Forward(Tensor x, long start, KvCache? cache, int layer)
+    internal int Heads => cfg.NHeads;
+    internal int KvHeads => cfg.NKvHeads;
+
+    /// <summary>
+    /// xq, xk, xv: the normalised residual each projection reads, [batch, pos, d_model] shared, or
+    /// [batch, pos, head, d_model] per head (split inputs); start: absolute position of the first row.
+    /// </summary>
+    public Tensor Forward(Tensor xq, Tensor xk, Tensor xv, long start, KvCache? cache, int layer)
     {
-        long b = x.shape[0], p = x.shape[1];
+        long b = xq.shape[0], p = xq.shape[1];
         int H = cfg.NHeads, Hkv = cfg.NKvHeads, dh = cfg.DHead;
 
-        var q = HookQ.Run(Linear(x, Wq, Bq).view(b, p, H, dh));
-        var k = HookK.Run(Linear(x, Wk, Bk).view(b, p, Hkv, dh));
-        var v = HookV.Run(Linear(x, Wv, Bv).view(b, p, Hkv, dh));
+        var q = HookQ.Run(Project(xq, Wq, Bq, H));
+        var k = HookK.Run(Project(xk, Wk, Bk, Hkv));
+        var v = HookV.Run(Project(xv, Wv, Bv, Hkv));
         if (rotary is not null)
         {
             q = HookRotQ!.Run(rotary.Apply(q, start));
@@ -93,12 +99,18 @@ public sealed class Attention
             kh = kh.repeat_interleave(H / Hkv, dim: 1);
             vh = vh.repeat_interleave(H / Hkv, dim: 1);
         }
-        var scores = matmul(qh, kh.transpose(2, 3)) * scale;
+        // Scaling q and masking in place keep one [batch, head, query, key] tensor alive instead of three:
+        // at long contexts these dominate a forward pass's memory.
+        var scores = matmul(qh * scale, kh.transpose(2, 3));
         // Query i sits at absolute position start + i and may see keys 0 .. start + i.
-        var future = ones(p, keys, dtype: ScalarType.Bool, device: x.device).triu(keys - p + 1);
-        scores = HookAttnScores.Run(scores.masked_fill(future, double.NegativeInfinity));
+        using (var future = ones(p, keys, dtype: ScalarType.Bool, device: xq.device).triu(keys - p + 1))
+            scores.masked_fill_(future, double.NegativeInfinity);
+        scores = HookAttnScores.Run(scores);
         var pattern = HookPattern.Run(scores.softmax(-1));
+        // Unhooked, no one else holds these handles (autograd keeps its own references), so free them now.
+        if (!HookAttnScores.HasHooks) scores.Dispose();
         var z = HookZ.Run(matmul(pattern, vh).transpose(1, 2));
+        if (!HookPattern.HasHooks) pattern.Dispose();
 
         if (HookResult.HasHooks)
         {
@@ -107,6 +119,15 @@ public sealed class Attention
             return Bo is null ? summed : summed + Bo;
         }
         return Linear(z.reshape(b, p, H * dh), Wo, Bo);
+    }
+
+    /// <summary>[batch, pos, heads, d_head] from a shared input (one fused matmul) or from per-head inputs.</summary>
+    Tensor Project(Tensor x, Tensor w, Tensor? bias, int heads)
+    {
+        long b = x.shape[0], p = x.shape[1];
+        if (x.dim() == 3) return Linear(x, w, bias).view(b, p, heads, cfg.DHead);
+        var y = einsum("bphd,dhe->bphe", x, w.view(cfg.DModel, heads, cfg.DHead));
+        return bias is null ? y : y + bias.view(heads, cfg.DHead);
     }
 
     /// <summary>x W + b with row vectors and input-major weights.</summary>

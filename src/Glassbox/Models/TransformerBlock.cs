@@ -21,8 +21,11 @@ public sealed class TransformerBlock
         Tensor? B(string n) => place(sd.TryGet(p + n));
 
         HookResidPre = hooks.Create(p + "hook_resid_pre", d, layer);
-        Ln1 = NewNorm(cfg, "ln1", sd, hooks, layer, place);
         int H = cfg.NHeads, Hkv = cfg.NKvHeads, dh = cfg.DHead, dm = cfg.DModel;
+        HookQInput = hooks.Create(p + "hook_q_input", $"[batch, pos, head={H}, d_model={dm}]", layer, optIn: true);
+        HookKInput = hooks.Create(p + "hook_k_input", $"[batch, pos, kv_head={Hkv}, d_model={dm}]", layer, optIn: true);
+        HookVInput = hooks.Create(p + "hook_v_input", $"[batch, pos, kv_head={Hkv}, d_model={dm}]", layer, optIn: true);
+        Ln1 = NewNorm(cfg, "ln1", sd, hooks, layer, place);
         Attn = new Attention(cfg, rotary,
             wq: place(sd[p + "attn.W_Q"].permute(1, 0, 2).reshape(dm, H * dh))!, bq: place(sd.TryGet(p + "attn.b_Q")?.reshape(H * dh)),
             wk: place(sd[p + "attn.W_K"].permute(1, 0, 2).reshape(dm, Hkv * dh))!, bk: place(sd.TryGet(p + "attn.b_K")?.reshape(Hkv * dh)),
@@ -59,6 +62,15 @@ public sealed class TransformerBlock
     public Mlp? Mlp { get; }
 
     public HookPoint HookResidPre { get; }
+    /// <summary>
+    /// Opt-in per-head copies of the residual that each head's query, key and value read (TransformerLens's
+    /// <c>use_split_qkv_input</c>): hooking any of them runs ln1 on each copy, so an edge into one head's
+    /// query can be patched without touching its key, its value or the other heads. ln1's hooks then see
+    /// the copies stacked, [batch, pos, head + 2·kv_head, ...] (q, then k, then v).
+    /// </summary>
+    public HookPoint HookQInput { get; }
+    public HookPoint HookKInput { get; }
+    public HookPoint HookVInput { get; }
     public HookPoint HookAttnOut { get; }
     public HookPoint? HookResidMid { get; }
     /// <summary>The MLP's input before ln2; replacing it changes the MLP's input only, not the residual stream.</summary>
@@ -69,7 +81,7 @@ public sealed class TransformerBlock
     public Tensor Forward(Tensor x, long start, KvCache? cache)
     {
         var pre = HookResidPre.Run(x);
-        var attnOut = HookAttnOut.Run(Attn.Forward(Ln1.Forward(pre), start, cache, Layer));
+        var attnOut = HookAttnOut.Run(RunAttention(pre, start, cache));
         if (Mlp is null) return HookResidPost.Run(pre + attnOut);
         if (parallel)
         {
@@ -79,5 +91,19 @@ public sealed class TransformerBlock
         var mid = HookResidMid!.Run(pre + attnOut);
         var mlpOut = HookMlpOut!.Run(Mlp.Forward(Ln2!.Forward(HookMlpIn!.Run(mid))));
         return HookResidPost.Run(mid + mlpOut);
+    }
+
+    Tensor RunAttention(Tensor pre, long start, KvCache? cache)
+    {
+        if (!HookQInput.HasHooks && !HookKInput.HasHooks && !HookVInput.HasHooks)
+        {
+            var normalized = Ln1.Forward(pre);
+            return Attn.Forward(normalized, normalized, normalized, start, cache, Layer);
+        }
+        Tensor PerHead(HookPoint point, long heads) => point.Run(pre.unsqueeze(2).expand(pre.shape[0], pre.shape[1], heads, pre.shape[2]));
+        // One ln1 call over the stacked inputs, so its hooks still run once per forward pass.
+        var split = Ln1.Forward(cat([PerHead(HookQInput, Attn.Heads), PerHead(HookKInput, Attn.KvHeads), PerHead(HookVInput, Attn.KvHeads)], 2))
+            .split([Attn.Heads, Attn.KvHeads, Attn.KvHeads], 2);
+        return Attn.Forward(split[0], split[1], split[2], start, cache, Layer);
     }
 }

@@ -66,33 +66,10 @@ public sealed class IoiProbe
     public HeadScores PreviousAtS2() =>
         AttentionPatternScores.Between(Zoo.Model, GroupTokens, Group.Select(p => p.S2Position).ToArray(), Group.Select(p => p.S2Position - 1).ToArray(), "S2→S2−1");
 
-    /// <summary>
-    /// Each head's direct effect on logit(IO) − logit(S) at the end position: its write (hook_result)
-    /// through the final norm with the norm's scale frozen at its value on the actual input.
-    /// </summary>
-    public HeadScores DirectEffects()
-    {
-        var model = Zoo.Model;
-        using var scope = NewDisposeScope();
-        var (_, cache) = model.RunWithCache(GroupTokens, "blocks.*.attn.hook_result,ln_final.hook_scale");
-        using (cache)
-        {
-            int end = Group[0].EndPosition, L = model.Config.NLayers, H = model.Config.NHeads;
-            var io = tensor(Group.Select(p => (long)p.IoToken).ToArray());
-            var s = tensor(Group.Select(p => (long)p.SToken).ToArray());
-            var direction = (model.W_U.index_select(1, io) - model.W_U.index_select(1, s)).t(); // [batch, d_model]
-            var scale = cache["ln_final.hook_scale"][.., end].unsqueeze(1);                 // [batch, 1, 1]
-            var values = new double[L, H];
-            for (int l = 0; l < L; l++)
-            {
-                var write = cache["result", l][.., end];                                    // [batch, head, d_model]
-                if (model.Config.Norm == NormKind.LayerNorm) write = write - write.mean(new long[] { -1 }, keepdim: true);
-                var effect = (write / scale * model.LnFinal.W * direction.unsqueeze(1)).sum(-1).mean(new long[] { 0 });
-                for (int h = 0; h < H; h++) values[l, h] = effect[h].item<float>();
-            }
-            return new HeadScores("direct effect on logit(IO) − logit(S)", values);
-        }
-    }
+    /// <summary>Each head's direct effect on logit(IO) − logit(S) at the end position (exact DLA, final norm scale frozen).</summary>
+    public HeadScores DirectEffects() =>
+        DirectLogitAttribution.Run(Zoo.Model, GroupTokens, Group.Select((p, i) => new MetricTarget(i, p.EndPosition, [p.IoToken], [p.SToken])).ToArray(),
+            "logit(IO) − logit(S)").Heads;
 }
 
 public sealed class IoiGpt2Fixture : IDisposable

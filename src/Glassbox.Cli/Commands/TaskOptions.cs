@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Glassbox.Datasets;
+using Glassbox.Patching;
+using Glassbox.Tokenization;
+
+namespace Glassbox.Cli.Commands;
+
+/// <summary>The clean/corrupted prompts and metric that dla, patch and circuit share: a zoo dataset or the user's own pairs.</summary>
+public sealed class TaskOptions
+{
+    public Option<string> Task { get; } = new("--task") { Description = "ioi, greater-than, induction, or pairs (with --clean/--corrupted/--answer)", DefaultValueFactory = _ => "ioi" };
+    public Option<int> Count { get; } = new("--count") { Description = "prompts to generate (the most common length is kept)", DefaultValueFactory = _ => 40 };
+    public Option<int> Seed { get; } = new("--seed") { Description = "dataset seed", DefaultValueFactory = _ => 4242 };
+    public Option<string?> Metric { get; } = new("--metric") { Description = "logit-diff, prob, logprob or kl (default: the task's own)" };
+    public Option<string[]> Clean { get; } = new("--clean") { Description = "clean prompt (repeatable)" };
+    public Option<string[]> Corrupted { get; } = new("--corrupted") { Description = "corrupted prompt, same token count (repeatable)" };
+    public Option<string?> Answer { get; } = new("--answer") { Description = "the token the clean prompt should predict, e.g. \" Mary\"" };
+    public Option<string?> Wrong { get; } = new("--wrong") { Description = "the token it should not, e.g. \" John\"" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Task, Count, Seed, Metric, Clean, Corrupted, Answer, Wrong }) command.Options.Add(o);
+    }
+
+    public PatchingTask Build(ParseResult parse, ITokenizer? tokenizer)
+    {
+        if (tokenizer is null) throw new GlassboxException("This command needs a tokenizer: pass --tokenizer PATH.");
+        string name = parse.GetValue(Task)!.ToLowerInvariant();
+        int count = parse.GetValue(Count), seed = parse.GetValue(Seed);
+        if (count < 1) throw new GlassboxException($"--count must be at least 1, got {count}.");
+        var task = name switch
+        {
+            "ioi" => PatchingTask.Ioi(new IoiDataset(tokenizer).Generate(count, seed)),
+            "greater-than" or "greaterthan" => GreaterThan(tokenizer, count, seed),
+            "induction" => PatchingTask.Induction(new InductionDataset(tokenizer, halfLength: 20), count, seed),
+            "pairs" => PatchingTask.Pairs(tokenizer, parse.GetValue(Clean) ?? [], parse.GetValue(Corrupted) ?? [],
+                parse.GetValue(Answer) ?? throw new GlassboxException("--task pairs needs --answer."), parse.GetValue(Wrong)),
+            _ => throw new GlassboxException($"Unknown task '{name}' (use ioi, greater-than, induction or pairs)."),
+        };
+        if (parse.GetValue(Metric) is not { } metric) return task;
+        using (task) return task.With(PatchMetric.ParseKind(metric));
+    }
+
+    static PatchingTask GreaterThan(ITokenizer tokenizer, int count, int seed)
+    {
+        var data = new GreaterThanDataset(tokenizer);
+        return PatchingTask.GreaterThan(data, data.Generate(count, seed));
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+
+namespace Glassbox.Tests.Cli;
+
+public class CircuitCommandsTests
+{
+    static readonly string Model = Path.Combine(SharedModels.RepoRoot, "models", "ioi-gpt2-4l");
+
+    [Fact]
+    public void DlaPrintsPartsThatAddUpToTheLogitDifference()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("dla", "--model", Model, "--count", "40", "--format", "json");
+        Assert.True(exit == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(json.GetProperty("actual").GetDouble(), json.GetProperty("total").GetDouble(), 1e-4);
+        var heads = json.GetProperty("heads").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+        Assert.Equal(heads.Max(), json.GetProperty("heads")[2][0].GetDouble()); // L2H0, the card's main direct writer
+    }
+
+    [Fact]
+    public void DlaOfOnePromptDecomposesItsLogit()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("dla", "--model", Model, "--prompt", "When Mary and John went to the store , John gave a drink to",
+            "--answer", " Mary", "--wrong", " John");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("logit difference: actual", stdout);
+    }
+
+    [Fact]
+    public void PatchWithAtPPrintsAHeadGrid()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("patch", "--model", Model, "--count", "20", "--site", "heads", "--method", "atp");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("AtP Denoising Heads", stdout);
+        Assert.Contains("L3", stdout);
+    }
+
+    [Fact]
+    public void CircuitWritesDotAndAFaithfulnessLine()
+    {
+        using var dir = new TempDirectory();
+        string dot = Path.Combine(dir.Path, "c.dot");
+        var (exit, stdout, stderr) = CliHarness.Run("circuit", "--model", Model, "--count", "20", "--method", "eap", "--keep", "0.2", "--dot", dot);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("faithfulness", stdout);
+        Assert.Contains("digraph circuit", File.ReadAllText(dot));
+        Assert.Contains("\"L2H0\"", File.ReadAllText(dot));
+    }
+
+    [Theory]
+    [InlineData("circuit", "--method", "magic")]
+    [InlineData("patch", "--site", "elsewhere")]
+    [InlineData("dla", "--task", "nope")]
+    [InlineData("patch", "--task", "pairs", "--clean", "When Mary and John went", "--corrupted", "When Mary went", "--answer", " Mary")]
+    public void BadInputIsAClearError(params string[] args)
+    {
+        var (exit, _, stderr) = CliHarness.Run([.. args, "--model", Model]);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error: ", stderr.Split('\n').Last(l => l.Length > 0));
+    }
+}
