@@ -11,6 +11,10 @@ public sealed record LoadRequest(string? Path);
 
 public sealed record AttributionRequest(string? Prompt, string? Method, string? Target);
 
+public sealed record DlaRequest(string? Prompt, string? Answer, string? Wrong);
+
+public sealed record PatchingRequest(string? Prompt, string? Corrupted, string? Answer, string? Wrong, string? Site);
+
 public sealed record NeuronRequest(string? Prompt, int? Layer, int? Neuron);
 
 public sealed record FlowRequest(string? Prompt, double? Threshold);

@@ -31,7 +31,7 @@ public sealed class GlassboxServer : IAsyncDisposable
     static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
 
     /// <summary>The API's endpoints, for the "did you mean" of an unknown one.</summary>
-    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node", "neurons"];
+    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node", "neurons", "dla", "patching"];
 
     readonly WebApplication app;
     readonly ModelSession session;
@@ -176,6 +176,22 @@ public sealed class GlassboxServer : IAsyncDisposable
                 NeuronView.Compute(model, tokenizer, session.Neurons, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens),
                     request.Layer ?? 0, request.Neuron), http.RequestAborted));
         });
+        api.MapPost("/dla", async (HttpContext http) =>
+        {
+            var request = await Read<DlaRequest>(http);
+            return Ok(await session.Run((model, tokenizer) =>
+                PatchingView.Dla(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Answer, request.Wrong), http.RequestAborted));
+        });
+        api.MapPost("/patching", async (HttpContext http) =>
+        {
+            var request = await Read<PatchingRequest>(http);
+            return Ok(await session.Run((model, tokenizer) =>
+            {
+                ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens);
+                ModelSession.Encode(tokenizer, request.Corrupted, session.MaxTokens);
+                return PatchingView.Patch(model, tokenizer, request.Prompt!, request.Corrupted, request.Answer, request.Wrong, request.Site);
+            }, http.RequestAborted));
+        });
         api.Map("/{**rest}", (string? rest) =>
         {
             rest ??= "";
@@ -200,6 +216,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         },
         maxTokens = session.MaxTokens,
         lensMethods = LensView.Methods(session.TunedLens),
+        patchSites = PatchingView.Sites,
         attributionMethods = new[] { AttributionView.DefaultMethod }.Concat(AttributionMethods.Names.Where(n => n != AttributionView.DefaultMethod)),
     };
 

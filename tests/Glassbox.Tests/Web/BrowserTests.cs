@@ -192,6 +192,21 @@ public class BrowserTests(ViewerServer server)
     }
 
     [BrowserFact]
+    public async Task PatchingViewShowsDlaBarsAndThePatchingGrid()
+    {
+        var dla = await server.PostOk("dla", new { prompt = ViewerServer.IoiPrompt, answer = "Mary", wrong = "John" });
+        var page = await chromium.OpenView(server.Address, "patching");
+        var largest = dla.GetProperty("parts").EnumerateArray().MaxBy(p => Math.Abs(p.GetProperty("value").GetDouble()));
+        var firstBar = page.Locator("#view-patching .dla .bar-row").First;
+        Assert.Equal(largest.GetProperty("component").GetString(), await firstBar.GetAttributeAsync("data-label"));
+        Assert.Equal(16, await page.Locator("#view-patching .dla .bar-row").CountAsync());
+        // Default pair: the swapped name at position 10; patching layer 0's residual there restores the clean run.
+        var cell = page.Locator("#view-patching .patching .heatmap").First.Locator("td[data-row='0'][data-col='10']");
+        Assert.Equal(1.0, double.Parse((await cell.GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture), 4);
+        await Screenshot(page, "patching.png");
+    }
+
+    [BrowserFact]
     public async Task NeuronPageSwitchesToAClickedNeuron()
     {
         var page = await chromium.OpenView(server.Address, "neurons");

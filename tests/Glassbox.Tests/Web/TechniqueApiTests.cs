@@ -78,6 +78,44 @@ public class TechniqueApiTests(ViewerServer server)
 }
 
 [Collection(ViewerCollection.Name)]
+public class PatchingApiTests(ViewerServer server)
+{
+    const string Corrupted = "When Mary and John went to the store , Mary gave a drink to";
+
+    [Fact]
+    public async Task DlaPartsSumToTheLogitDifferenceOfTheTopTwoPredictions()
+    {
+        var dla = await server.PostOk("dla", new { prompt = ViewerServer.IoiPrompt });
+        Assert.Equal("Mary", dla.GetProperty("answer").GetString());
+        Assert.Equal("John", dla.GetProperty("wrong").GetString());
+        double sum = dla.GetProperty("parts").EnumerateArray().Sum(p => p.GetProperty("value").GetDouble()) + dla.GetProperty("constant").GetDouble();
+        Assert.Equal(dla.GetProperty("actual").GetDouble(), sum, 4);
+
+        var tokens = (await server.PostOk("tokens", new { prompt = ViewerServer.IoiPrompt, top = 2 })).GetProperty("tokens");
+        var top = tokens[tokens.GetArrayLength() - 1].GetProperty("top");
+        Assert.True(dla.GetProperty("actual").GetDouble() > 0);
+        Assert.Equal(Math.Log(top[0].GetProperty("probability").GetDouble() / top[1].GetProperty("probability").GetDouble()), dla.GetProperty("actual").GetDouble(), 4);
+    }
+
+    [Fact]
+    public async Task PatchingTheOnlyChangedResidualRestoresTheCleanRun()
+    {
+        var patch = await server.PostOk("patching", new { prompt = ViewerServer.IoiPrompt, corrupted = Corrupted, answer = "Mary", wrong = "John", site = "resid_pre" });
+        Assert.True(patch.GetProperty("clean").GetDouble() > 0 && patch.GetProperty("corrupted").GetDouble() < 0);
+        // Layer 0's residual differs only at the swapped name (position 10): patching it there is the clean run, elsewhere a no-op.
+        var normalised = patch.GetProperty("heatmaps")[0].GetProperty("values")[0].EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        for (int p = 0; p < normalised.Length; p++) Assert.Equal(p == 10 ? 1.0 : 0.0, normalised[p], 4);
+
+        var (status, body) = await server.Post("patching", new { prompt = ViewerServer.IoiPrompt, corrupted = "When Mary gave a drink to", answer = "Mary" });
+        Assert.Equal(400, status);
+        Assert.Contains("same length", body.GetProperty("error").GetString());
+        (status, body) = await server.Post("patching", new { prompt = ViewerServer.IoiPrompt, corrupted = Corrupted, answer = "Mary", site = "everything" });
+        Assert.Equal(400, status);
+        Assert.Contains("Unknown patch site 'everything'", body.GetProperty("error").GetString());
+    }
+}
+
+[Collection(ViewerCollection.Name)]
 public class NeuronApiTests(ViewerServer server)
 {
     [Fact]
