@@ -1,25 +1,31 @@
 namespace Glassbox.Web;
 
-/// <summary>Request bodies of the JSON API (see docs/web.md); every field but the prompt is optional.</summary>
-public sealed record TokensRequest(string? Prompt, int? Top);
+/// <summary>A request for a view of one prompt; the prompt is required, the view's other fields are optional.</summary>
+public interface IPromptRequest
+{
+    string? Prompt { get; }
+}
 
-public sealed record AttentionRequest(string? Prompt, int? Layer, int? Thumbnail);
+// Request bodies of the JSON API (see docs/web.md).
+public sealed record TokensRequest(string? Prompt, int? Top) : IPromptRequest;
 
-public sealed record LensRequest(string? Prompt, string? Method);
+public sealed record AttentionRequest(string? Prompt, int? Layer, int? Thumbnail) : IPromptRequest;
+
+public sealed record LensRequest(string? Prompt, string? Method) : IPromptRequest;
 
 public sealed record LoadRequest(string? Path);
 
-public sealed record AttributionRequest(string? Prompt, string? Method, string? Target);
+public sealed record AttributionRequest(string? Prompt, string? Method, string? Target) : IPromptRequest;
 
-public sealed record DlaRequest(string? Prompt, string? Answer, string? Wrong);
+public sealed record DlaRequest(string? Prompt, string? Answer, string? Wrong) : IPromptRequest;
 
-public sealed record PatchingRequest(string? Prompt, string? Corrupted, string? Answer, string? Wrong, string? Site);
+public sealed record PatchingRequest(string? Prompt, string? Corrupted, string? Answer, string? Wrong, string? Site) : IPromptRequest;
 
-public sealed record NeuronRequest(string? Prompt, int? Layer, int? Neuron);
+public sealed record NeuronRequest(string? Prompt, int? Layer, int? Neuron) : IPromptRequest;
 
-public sealed record FlowRequest(string? Prompt, double? Threshold);
+public sealed record FlowRequest(string? Prompt, double? Threshold) : IPromptRequest;
 
-public sealed record FlowNodeRequest(string? Prompt, string? Node, int? Top);
+public sealed record FlowNodeRequest(string? Prompt, string? Node, int? Top) : IPromptRequest;
 
 static class Limits
 {

@@ -3,7 +3,9 @@ using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Glassbox.Attribution;
+using Glassbox.Models;
 using Glassbox.Reporting;
+using Glassbox.Tokenization;
 using Glassbox.Web.Views;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -130,67 +132,29 @@ public sealed class GlassboxServer : IAsyncDisposable
             await session.Switch(roots.Check(request.Path ?? ""), http.RequestAborted);
             return Ok(Info(session));
         });
-        api.MapPost("/tokens", async (HttpContext http) =>
-        {
-            var request = await Read<TokensRequest>(http);
-            int top = Limits.Check("top", request.Top, 5, 1, 20);
-            return Ok(await session.Run((model, tokenizer) =>
-                TokensView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), top), http.RequestAborted));
-        });
-        api.MapPost("/attention", async (HttpContext http) =>
-        {
-            var request = await Read<AttentionRequest>(http);
-            int thumbnail = Limits.Check("thumbnail", request.Thumbnail, AttentionView.DefaultThumbnail, 4, 128);
-            return Ok(await session.Run((model, tokenizer) =>
-                AttentionView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Layer, thumbnail), http.RequestAborted));
-        });
-        api.MapPost("/lens", async (HttpContext http) =>
-        {
-            var request = await Read<LensRequest>(http);
-            return Ok(await session.Run((model, tokenizer) =>
-                LensView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Method, session.TunedLens), http.RequestAborted));
-        });
-        api.MapPost("/attribution", async (HttpContext http) =>
-        {
-            var request = await Read<AttributionRequest>(http);
-            return Ok(await session.Run((model, tokenizer) =>
-                AttributionView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Method, request.Target), http.RequestAborted));
-        });
-        api.MapPost("/flow", async (HttpContext http) =>
-        {
-            var request = await Read<FlowRequest>(http);
-            return Ok(await session.Run((model, tokenizer) =>
-                FlowView.Compute(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Threshold), http.RequestAborted));
-        });
-        api.MapPost("/flow/node", async (HttpContext http) =>
-        {
-            var request = await Read<FlowNodeRequest>(http);
-            int top = Limits.Check("top", request.Top, 10, 1, 20);
-            return Ok(await session.Run((model, tokenizer) =>
-                FlowView.Project(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Node, top), http.RequestAborted));
-        });
-        api.MapPost("/neurons", async (HttpContext http) =>
-        {
-            var request = await Read<NeuronRequest>(http);
-            return Ok(await session.Run((model, tokenizer) =>
-                NeuronView.Compute(model, tokenizer, session.Neurons, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens),
-                    request.Layer ?? 0, request.Neuron), http.RequestAborted));
-        });
-        api.MapPost("/dla", async (HttpContext http) =>
-        {
-            var request = await Read<DlaRequest>(http);
-            return Ok(await session.Run((model, tokenizer) =>
-                PatchingView.Dla(model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens), request.Answer, request.Wrong), http.RequestAborted));
-        });
-        api.MapPost("/patching", async (HttpContext http) =>
-        {
-            var request = await Read<PatchingRequest>(http);
-            return Ok(await session.Run((model, tokenizer) =>
+        // Every view: read the JSON body, then run on the model (alone, in a dispose scope) with the prompt's token ids.
+        void View<T>(string route, Func<T, HookedTransformer, ITokenizer, long[], object> compute) where T : class, IPromptRequest =>
+            api.MapPost(route, async (HttpContext http) =>
             {
-                ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens);
-                ModelSession.Encode(tokenizer, request.Corrupted, session.MaxTokens);
-                return PatchingView.Patch(model, tokenizer, request.Prompt!, request.Corrupted, request.Answer, request.Wrong, request.Site);
-            }, http.RequestAborted));
+                var request = await Read<T>(http);
+                return Ok(await session.Run((model, tokenizer) =>
+                    compute(request, model, tokenizer, ModelSession.Encode(tokenizer, request.Prompt, session.MaxTokens)), http.RequestAborted));
+            });
+        View<TokensRequest>("/tokens", (r, model, tokenizer, ids) =>
+            TokensView.Compute(model, tokenizer, ids, Limits.Check("top", r.Top, 5, 1, 20)));
+        View<AttentionRequest>("/attention", (r, model, tokenizer, ids) =>
+            AttentionView.Compute(model, tokenizer, ids, r.Layer, Limits.Check("thumbnail", r.Thumbnail, AttentionView.DefaultThumbnail, 4, 128)));
+        View<LensRequest>("/lens", (r, model, tokenizer, ids) => LensView.Compute(model, tokenizer, ids, r.Method, session.TunedLens));
+        View<AttributionRequest>("/attribution", (r, model, tokenizer, ids) => AttributionView.Compute(model, tokenizer, ids, r.Method, r.Target));
+        View<FlowRequest>("/flow", (r, model, tokenizer, ids) => FlowView.Compute(model, tokenizer, ids, r.Threshold));
+        View<FlowNodeRequest>("/flow/node", (r, model, tokenizer, ids) =>
+            FlowView.Project(model, tokenizer, ids, r.Node, Limits.Check("top", r.Top, 10, 1, 20)));
+        View<NeuronRequest>("/neurons", (r, model, tokenizer, ids) => NeuronView.Compute(model, tokenizer, session.Neurons, ids, r.Layer ?? 0, r.Neuron));
+        View<DlaRequest>("/dla", (r, model, tokenizer, ids) => PatchingView.Dla(model, tokenizer, ids, r.Answer, r.Wrong));
+        View<PatchingRequest>("/patching", (r, model, tokenizer, _) =>
+        {
+            ModelSession.Encode(tokenizer, r.Corrupted, session.MaxTokens);
+            return PatchingView.Patch(model, tokenizer, r.Prompt!, r.Corrupted, r.Answer, r.Wrong, r.Site);
         });
         api.Map("/{**rest}", (string? rest) =>
         {
