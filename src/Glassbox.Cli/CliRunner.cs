@@ -16,6 +16,7 @@ public static class CliRunner
         CacheCommand.Create(),
         TrainCommand.Create(),
         InspectCommand.Create(),
+        ServeCommand.Create(),
         LensCommand.Create(),
         ProbeCommand.Create(),
         SteerCommand.Create(),

@@ -33,13 +33,13 @@ public sealed class ModelOptions
         return (model, tokenizer);
     }
 
-    static Device ParseDevice(string text)
+    public static Device ParseDevice(string text)
     {
         try { return new Device(text); }
         catch (Exception e) { throw new GlassboxException($"Unknown device '{text}' (use cpu, cuda or cuda:N): {e.Message}"); }
     }
 
-    static ScalarType ParseDType(string text) => text.ToLowerInvariant() switch
+    public static ScalarType ParseDType(string text) => text.ToLowerInvariant() switch
     {
         "float32" or "f32" or "fp32" => ScalarType.Float32,
         "bfloat16" or "bf16" => ScalarType.BFloat16,

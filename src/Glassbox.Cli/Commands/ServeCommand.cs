@@ -1,0 +1,40 @@
+using System.CommandLine;
+using Glassbox.Web;
+
+namespace Glassbox.Cli.Commands;
+
+/// <summary><c>glassbox serve</c>: the local web viewer (src/Glassbox.Web) on one model, until Ctrl+C.</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var m = new ModelOptions();
+        var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8765 };
+        var host = new Option<string>("--host") { Description = "address to bind; anything but loopback exposes the viewer to the network", DefaultValueFactory = _ => "127.0.0.1" };
+        var roots = new Option<string[]>("--root") { Description = "directory the model picker may load from (repeatable; default: the model's parent directory)", AllowMultipleArgumentsPerToken = true };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "longest prompt accepted, in tokens (capped by the model's context)", DefaultValueFactory = _ => 256 };
+        var tunedLens = new Option<string?>("--tuned-lens") { Description = "tuned lens for the model (from glassbox lens --save, or a tuned-lens directory): adds the tuned lens view" };
+        var command = new Command("serve", "Local web viewer: tokens, attention, lenses and more, in the browser.") { port, host, roots, maxTokens, tunedLens };
+        m.AddTo(command);
+        command.SetAction(async (parse, cancel) =>
+        {
+            var options = new ServerOptions
+            {
+                ModelPath = parse.GetValue(m.Model)!,
+                TokenizerPath = parse.GetValue(m.Tokenizer),
+                Device = ModelOptions.ParseDevice(parse.GetValue(m.Device)!),
+                DType = ModelOptions.ParseDType(parse.GetValue(m.DType)!),
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                Roots = parse.GetValue(roots) ?? [],
+                MaxTokens = parse.GetValue(maxTokens),
+                TunedLensPath = parse.GetValue(tunedLens),
+            };
+            await using var server = await GlassboxServer.StartAsync(options, parse.InvocationConfiguration.Error, cancel);
+            parse.InvocationConfiguration.Error.WriteLine("Press Ctrl+C to stop.");
+            await server.WaitForShutdownAsync(cancel);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,45 @@
+using Glassbox.Attribution;
+using Glassbox.Models;
+using Glassbox.Reporting;
+using Glassbox.Tokenization;
+using static TorchSharp.torch;
+
+namespace Glassbox.Web.Views;
+
+/// <summary>
+/// One input-attribution method's scores of every prompt token for a target token at the last position (the model's own
+/// top prediction unless the client names one): the target × source grid and, for methods with layers, layer × source.
+/// </summary>
+public sealed record AttributionViewResult(string Method, string Description, string Target, int TargetId, IReadOnlyList<Heatmap> Heatmaps,
+    double? TargetValue, double? CompletenessError);
+
+public static class AttributionView
+{
+    public const string DefaultMethod = "input_x_gradient";
+
+    public static AttributionViewResult Compute(HookedTransformer model, ITokenizer tokenizer, long[] ids, string? method, string? target)
+    {
+        var attribution = AttributionMethods.Create(method ?? DefaultMethod);
+        long targetId = target is null ? TopPrediction(model, ids) : TokenId(tokenizer, target);
+        var result = Attributor.Run(model, attribution, ids, [targetId], new AttributionTarget(targetId), id => tokenizer.Display((int)id));
+        var step = result.Steps[0];
+        return new AttributionViewResult(result.Method, attribution.Description, tokenizer.Display((int)targetId), (int)targetId,
+            result.Heatmaps, step.TargetValue, step.CompletenessError);
+    }
+
+    static long TopPrediction(HookedTransformer model, long[] ids)
+    {
+        using var scope = NewDisposeScope();
+        return model.Forward(tensor(ids).unsqueeze(0))[0, -1].argmax().item<long>();
+    }
+
+    /// <summary>A target given as text must be exactly one token (a vocabulary entry, or text that encodes to one token).</summary>
+    static long TokenId(ITokenizer tokenizer, string text)
+    {
+        if (tokenizer.TokenToId(text) is int id) return id;
+        var encoded = tokenizer.Encode(text, addBos: false);
+        if (encoded.Length != 1)
+            throw new ApiException(400, $"target '{text}' is {encoded.Length} tokens; give one token.");
+        return encoded[0];
+    }
+}

@@ -1,0 +1,45 @@
+// Information-flow routes (Ferrando & Voita 2024), as the LM Transparency Tool shows them: the graph of the last
+// prediction's important edges (attention blue, MLP red, residual grey); click a node for its vocabulary
+// projection and the components that write into it.
+import { bars, el, graph, heatmap, percent } from './render.js';
+
+const COLOURS = { attn: '#2f6feb', mlp: '#d0453b', residual: '#98a2b3' };
+
+export default {
+  id: 'flow',
+  title: 'Information flow',
+  async render(section, { prompt, api }) {
+    const threshold = el('input', { id: 'flow-threshold', type: 'number', min: '0.005', max: '0.9', step: '0.01', value: section.querySelector('#flow-threshold')?.value ?? '0.04' });
+    const body = el('div');
+    const draw = async () => {
+      const flow = await api('flow', { prompt, threshold: Number(threshold.value) });
+      const name = n => `${n.mid ? 'mid ' + n.layer : n.layer === flow.layers ? 'output' : 'x ' + n.layer} · ${n.position}:${n.token}`;
+      const nodes = flow.nodes.map(n => ({ id: n.id, column: n.position, row: n.layer + (n.mid ? 0.5 : 0), label: name(n), node: n }));
+      const edges = flow.edges.map(e => ({
+        from: e.from, to: e.to, weight: e.importance, colour: COLOURS[e.kind] ?? '#888',
+        title: `${e.kind}${e.head != null ? ` L${e.layer}H${e.head}` : ''}: ${e.importance.toFixed(3)}`,
+      }));
+      const detail = el('div', { class: 'node-detail' }, el('p', { class: 'hint', text: 'Click a node.' }));
+      const showNode = async ({ id, label }) => {
+        const projection = await api('flow/node', { prompt, node: id, top: 10 });
+        const incoming = flow.edges.filter(e => e.to === id).sort((a, b) => b.importance - a.importance)
+          .map(e => ({ label: `${e.kind}${e.head != null ? ` L${e.layer}H${e.head}` : ''} ← ${flow.tokens[Number(e.from.split('_')[1])]}`, value: e.importance }));
+        detail.replaceChildren(
+          bars(`${label}: vocabulary projection`, projection.top.map(p => ({ label: p.token, value: p.probability, text: percent(p.probability) }))),
+          incoming.length ? bars('top contributing components (importance)', incoming) : el('p', { class: 'hint', text: 'An input node: nothing writes into it.' }));
+      };
+      const rowLabels = Array.from({ length: flow.layers + 1 }, (_, l) => l === flow.layers ? 'output' : 'x ' + l);
+      body.replaceChildren(
+        el('p', { class: 'hint', text: `${flow.nodes.length} nodes, ${flow.edges.length} edges above τ = ${flow.threshold}. Rows: residual stream entering each layer (half rows: after its attention).` }),
+        el('div', { class: 'row' },
+          graph(`routes to the prediction at position ${flow.tokens.length - 1}`, nodes, edges,
+            { columnLabels: flow.tokens.map((t, i) => `${i}:${t}`), rowLabels, onNode: showNode }),
+          detail),
+        heatmap(flow.headImportance, { digits: 2 }));
+      await showNode(nodes[0]);
+    };
+    threshold.addEventListener('change', draw);
+    section.replaceChildren(el('div', { class: 'controls' }, el('label', { text: 'τ ' }, threshold)), body);
+    await draw();
+  },
+};

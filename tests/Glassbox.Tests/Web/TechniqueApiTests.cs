@@ -1,0 +1,156 @@
+using System.Text.Json;
+using Glassbox.Attribution;
+using Glassbox.Loading;
+
+namespace Glassbox.Tests.Web;
+
+/// <summary>The views over the technique libraries send exactly what the libraries compute, and refuse bad input clearly.</summary>
+[Collection(ViewerCollection.Name)]
+public class TechniqueApiTests(ViewerServer server)
+{
+    static double[] Row(JsonElement heatmap, int row) => heatmap.GetProperty("values")[row].EnumerateArray().Select(v => v.GetDouble()).ToArray();
+
+    [Fact]
+    public async Task AttributionIsTheLibrarysResultForTheModelsPrediction()
+    {
+        var json = await server.PostOk("attribution", new { prompt = ViewerServer.IoiPrompt, method = "integrated_gradients" });
+        Assert.Equal("Mary", json.GetProperty("target").GetString());
+        var grid = json.GetProperty("heatmaps")[0];
+
+        var path = Path.Combine(ViewerServer.ModelsDir, "ioi-gpt2-4l");
+        using var model = ModelLoader.Load(path);
+        var tokenizer = ModelLoader.FindTokenizer(path, model.Config)!;
+        var ids = tokenizer.Encode(ViewerServer.IoiPrompt).Select(i => (long)i).ToArray();
+        long mary = tokenizer.TokenToId("Mary")!.Value;
+        var expected = Attributor.Run(model, AttributionMethods.Create("integrated_gradients"), ids, [mary], new AttributionTarget(mary));
+        Assert.Equal(ids.Length, grid.GetProperty("columnLabels").GetArrayLength());
+        var actual = Row(grid, 0);
+        for (int j = 0; j < ids.Length; j++) Assert.Equal(expected.Scores[0, j], actual[j], 9);
+        Assert.Equal(expected.Steps[0].CompletenessError!.Value, json.GetProperty("completenessError").GetDouble(), 9);
+    }
+
+    [Fact]
+    public async Task AttributionNamesItsTargetAndRefusesUnknownMethodsAndMultiTokenTargets()
+    {
+        var john = await server.PostOk("attribution", new { prompt = ViewerServer.IoiPrompt, method = "alti", target = "John" });
+        Assert.Equal("John", john.GetProperty("target").GetString());
+        Assert.True(john.GetProperty("heatmaps").GetArrayLength() >= 2); // ALTI has a layer × source grid too
+
+        var (status, body) = await server.Post("attribution", new { prompt = ViewerServer.IoiPrompt, method = "salency" });
+        Assert.Equal(400, status);
+        Assert.Contains("did you mean 'saliency'?", body.GetProperty("error").GetString());
+        (status, body) = await server.Post("attribution", new { prompt = ViewerServer.IoiPrompt, target = "Mary John" });
+        Assert.Equal(400, status);
+        Assert.Contains("is 2 tokens; give one token", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task FlowGraphKeepsEdgesAboveTauAndItsRootProjectsToTheModelsOutput()
+    {
+        var flow = await server.PostOk("flow", new { prompt = ViewerServer.IoiPrompt, threshold = 0.04 });
+        int n = flow.GetProperty("tokens").GetArrayLength();
+        var nodes = flow.GetProperty("nodes").EnumerateArray().Select(x => x.GetProperty("id").GetString()).ToHashSet();
+        Assert.Equal($"X4_{n - 1}", flow.GetProperty("nodes")[0].GetProperty("id").GetString());
+        foreach (var e in flow.GetProperty("edges").EnumerateArray())
+        {
+            Assert.True(e.GetProperty("importance").GetDouble() > 0.04);
+            Assert.Contains(e.GetProperty("from").GetString(), nodes);
+            Assert.Contains(e.GetProperty("to").GetString(), nodes);
+        }
+
+        // The root is the final residual: its vocabulary projection is the model's own next-token distribution.
+        var root = await server.PostOk("flow/node", new { prompt = ViewerServer.IoiPrompt, node = $"X4_{n - 1}", top = 3 });
+        var tokens = await server.PostOk("tokens", new { prompt = ViewerServer.IoiPrompt, top = 3 });
+        var last = tokens.GetProperty("tokens")[n - 1].GetProperty("top");
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.Equal(last[k].GetProperty("id").GetInt32(), root.GetProperty("top")[k].GetProperty("id").GetInt32());
+            Assert.Equal(last[k].GetProperty("probability").GetDouble(), root.GetProperty("top")[k].GetProperty("probability").GetDouble(), 5);
+        }
+
+        var (status, body) = await server.Post("flow/node", new { prompt = ViewerServer.IoiPrompt, node = "X9_0" });
+        Assert.Equal(400, status);
+        Assert.Contains("outside this prompt's graph", body.GetProperty("error").GetString());
+        (status, body) = await server.Post("flow", new { prompt = ViewerServer.IoiPrompt, threshold = 2 });
+        Assert.Equal(400, status);
+        Assert.Contains("threshold must be between 0 and 1", body.GetProperty("error").GetString());
+    }
+}
+
+[Collection(ViewerCollection.Name)]
+public class PatchingApiTests(ViewerServer server)
+{
+    const string Corrupted = "When Mary and John went to the store , Mary gave a drink to";
+
+    [Fact]
+    public async Task DlaPartsSumToTheLogitDifferenceOfTheTopTwoPredictions()
+    {
+        var dla = await server.PostOk("dla", new { prompt = ViewerServer.IoiPrompt });
+        Assert.Equal("Mary", dla.GetProperty("answer").GetString());
+        Assert.Equal("John", dla.GetProperty("wrong").GetString());
+        double sum = dla.GetProperty("parts").EnumerateArray().Sum(p => p.GetProperty("value").GetDouble()) + dla.GetProperty("constant").GetDouble();
+        Assert.Equal(dla.GetProperty("actual").GetDouble(), sum, 4);
+
+        var tokens = (await server.PostOk("tokens", new { prompt = ViewerServer.IoiPrompt, top = 2 })).GetProperty("tokens");
+        var top = tokens[tokens.GetArrayLength() - 1].GetProperty("top");
+        Assert.True(dla.GetProperty("actual").GetDouble() > 0);
+        Assert.Equal(Math.Log(top[0].GetProperty("probability").GetDouble() / top[1].GetProperty("probability").GetDouble()), dla.GetProperty("actual").GetDouble(), 4);
+    }
+
+    [Fact]
+    public async Task PatchingTheOnlyChangedResidualRestoresTheCleanRun()
+    {
+        var patch = await server.PostOk("patching", new { prompt = ViewerServer.IoiPrompt, corrupted = Corrupted, answer = "Mary", wrong = "John", site = "resid_pre" });
+        Assert.True(patch.GetProperty("clean").GetDouble() > 0 && patch.GetProperty("corrupted").GetDouble() < 0);
+        // Layer 0's residual differs only at the swapped name (position 10): patching it there is the clean run, elsewhere a no-op.
+        var normalised = patch.GetProperty("heatmaps")[0].GetProperty("values")[0].EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        for (int p = 0; p < normalised.Length; p++) Assert.Equal(p == 10 ? 1.0 : 0.0, normalised[p], 4);
+
+        var (status, body) = await server.Post("patching", new { prompt = ViewerServer.IoiPrompt, corrupted = "When Mary gave a drink to", answer = "Mary" });
+        Assert.Equal(400, status);
+        Assert.Contains("same length", body.GetProperty("error").GetString());
+        (status, body) = await server.Post("patching", new { prompt = ViewerServer.IoiPrompt, corrupted = Corrupted, answer = "Mary", site = "everything" });
+        Assert.Equal(400, status);
+        Assert.Contains("Unknown patch site 'everything'", body.GetProperty("error").GetString());
+    }
+}
+
+[Collection(ViewerCollection.Name)]
+public class NeuronApiTests(ViewerServer server)
+{
+    [Fact]
+    public async Task NeuronPageReadsTheModelsActivationsAndItsTopContexts()
+    {
+        var page = await server.PostOk("neurons", new { prompt = ViewerServer.IoiPrompt, layer = 1 });
+        var top = page.GetProperty("topAtLastToken").EnumerateArray().Select(n => (N: n.GetProperty("neuron").GetInt32(), A: n.GetProperty("activation").GetDouble())).ToArray();
+        Assert.Equal(top[0].N, page.GetProperty("neuron").GetInt32()); // default: the most active neuron at the last token
+        Assert.True(top.Zip(top.Skip(1)).All(p => p.First.A >= p.Second.A));
+
+        var path = Path.Combine(ViewerServer.ModelsDir, "ioi-gpt2-4l");
+        using var model = ModelLoader.Load(path);
+        var ids = ModelLoader.FindTokenizer(path, model.Config)!.Encode(ViewerServer.IoiPrompt).Select(i => (long)i).ToArray();
+        var (_, cache) = model.RunWithCache(TorchSharp.torch.tensor(ids).unsqueeze(0), "blocks.1.mlp.hook_post");
+        using (cache)
+        {
+            var post = cache["blocks.1.mlp.hook_post"][0];
+            var activations = page.GetProperty("activations").EnumerateArray().Select(a => a.GetDouble()).ToArray();
+            for (int i = 0; i < ids.Length; i++) Assert.Equal(post[i, top[0].N].item<float>(), activations[i], 4);
+            Assert.Equal(post[-1].max().item<float>(), top[0].A, 4);
+        }
+
+        // Top contexts over the sampled corpus, best first, with the unit's density and output projection.
+        var contexts = page.GetProperty("contexts").EnumerateArray().Select(c => c.GetProperty("activation").GetDouble()).ToArray();
+        Assert.Equal(10, contexts.Length);
+        Assert.True(contexts.Zip(contexts.Skip(1)).All(p => p.First >= p.Second));
+        var unit = page.GetProperty("views").GetProperty("units")[0];
+        Assert.InRange(unit.GetProperty("density").GetDouble(), 0, 1);
+        Assert.Equal(10, unit.GetProperty("output").GetProperty("top").GetArrayLength());
+
+        var (status, body) = await server.Post("neurons", new { prompt = ViewerServer.IoiPrompt, layer = 1, neuron = 384 });
+        Assert.Equal(400, status);
+        Assert.Contains("neuron 384 does not exist; layer 1 has neurons 0..383", body.GetProperty("error").GetString());
+        (status, body) = await server.Post("neurons", new { prompt = ViewerServer.IoiPrompt, layer = 7 });
+        Assert.Equal(400, status);
+        Assert.Contains("layer 7 does not exist", body.GetProperty("error").GetString());
+    }
+}
