@@ -184,8 +184,12 @@ public class BrowserTests(ViewerServer server)
         await page.WaitForSelectorAsync($"#view-flow .bars h3:has-text('vocabulary projection')");
         await page.WaitForFunctionAsync($"document.querySelector('#view-flow .graph-node.selected')?.dataset.id === '{node}'");
         var first = page.Locator("#view-flow .bars").First.Locator(".bar-row").First;
-        await page.WaitForFunctionAsync($"document.querySelector('#view-flow .bars .bar-row')?.dataset.label === {JsonSerializer.Serialize(projection.GetProperty("top")[0].GetProperty("token").GetString())}");
-        Assert.Equal(Percent(projection.GetProperty("top")[0].GetProperty("probability").GetDouble()), await first.Locator(".bar-value").TextContentAsync());
+        // Another node's projection may share the top token, so wait for the value too: the panel renders asynchronously.
+        string expected = Percent(projection.GetProperty("top")[0].GetProperty("probability").GetDouble());
+        await page.WaitForFunctionAsync("([label, value]) => { const row = document.querySelector('#view-flow .bars .bar-row'); " +
+            "return row?.dataset.label === label && row.querySelector('.bar-value')?.textContent === value; }",
+            new object[] { projection.GetProperty("top")[0].GetProperty("token").GetString()!, expected }, new() { Timeout = 10000 });
+        Assert.Equal(expected, await first.Locator(".bar-value").TextContentAsync());
         Assert.Equal(flow.GetProperty("edges").EnumerateArray().Count(e => e.GetProperty("to").GetString() == node),
             await page.Locator("#view-flow .bars").Nth(1).Locator(".bar-row").CountAsync());
         await Screenshot(page, "flow.png");
