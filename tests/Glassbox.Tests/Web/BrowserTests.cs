@@ -242,6 +242,7 @@ public class BrowserTests(ViewerServer server)
         Assert.Equal(promoted, await page.Locator("#view-neurons .bar-row").First.GetAttributeAsync("data-label"));
         Assert.Equal(api.GetProperty("contexts").GetArrayLength(), await page.Locator("#view-neurons .examples tr").CountAsync());
         Assert.Equal(ViewerServer.SaeFeatures - 1, int.Parse((await page.Locator("#neuron-index").GetAttributeAsync("max"))!));
+        await Screenshot(page, "features.png");
     }
 
     [BrowserFact]

@@ -32,12 +32,12 @@ public sealed class ViewerServer : IAsyncLifetime
     public string SaeDirectory => files.Combine("sae");
 
     /// <summary>A small random SAE on layer 1's residual stream: the feature page's numbers are checkable whatever its weights.</summary>
-    public static SparseAutoencoder RandomSae(int dModel)
+    public static SparseAutoencoder RandomSae(int dModel, string hook = SaeHook)
     {
         var generator = new TorchSharp.torch.Generator(7);
         using var scope = TorchSharp.torch.NewDisposeScope();
         var dec = TorchSharp.torch.nn.functional.normalize(TorchSharp.torch.randn([SaeFeatures, dModel], generator: generator), dim: 1);
-        return SparseAutoencoder.Create(new SaeConfig { Architecture = SaeArchitecture.Standard, DIn = dModel, DSae = SaeFeatures, HookName = SaeHook },
+        return SparseAutoencoder.Create(new SaeConfig { Architecture = SaeArchitecture.Standard, DIn = dModel, DSae = SaeFeatures, HookName = hook },
             new Dictionary<string, TorchSharp.torch.Tensor>
             {
                 ["W_enc"] = dec.t(), ["b_enc"] = TorchSharp.torch.full(SaeFeatures, -0.5f), ["W_dec"] = dec, ["b_dec"] = TorchSharp.torch.zeros(dModel),
