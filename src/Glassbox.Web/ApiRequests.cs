@@ -23,6 +23,8 @@ public sealed record PatchingRequest(string? Prompt, string? Corrupted, string? 
 
 public sealed record NeuronRequest(string? Prompt, int? Layer, int? Neuron) : IPromptRequest;
 
+public sealed record FeatureRequest(string? Prompt, int? Feature) : IPromptRequest;
+
 public sealed record FlowRequest(string? Prompt, double? Threshold) : IPromptRequest;
 
 public sealed record FlowNodeRequest(string? Prompt, string? Node, int? Top) : IPromptRequest;

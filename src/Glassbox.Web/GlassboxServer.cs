@@ -5,6 +5,7 @@ using System.Text.Json;
 using Glassbox.Attribution;
 using Glassbox.Models;
 using Glassbox.Reporting;
+using Glassbox.Sae;
 using Glassbox.Tokenization;
 using Glassbox.Web.Views;
 using Microsoft.AspNetCore.Builder;
@@ -33,7 +34,7 @@ public sealed class GlassboxServer : IAsyncDisposable
     static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
 
     /// <summary>The API's endpoints, for the "did you mean" of an unknown one.</summary>
-    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node", "neurons", "dla", "patching"];
+    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node", "neurons", "features", "dla", "patching"];
 
     readonly WebApplication app;
     readonly ModelSession session;
@@ -150,6 +151,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         View<FlowNodeRequest>("/flow/node", (r, model, tokenizer, ids) =>
             FlowView.Project(model, tokenizer, ids, r.Node, Limits.Check("top", r.Top, 10, 1, 20)));
         View<NeuronRequest>("/neurons", (r, model, tokenizer, ids) => NeuronView.Compute(model, tokenizer, session.Neurons, ids, r.Layer ?? 0, r.Neuron));
+        View<FeatureRequest>("/features", (r, model, tokenizer, ids) => NeuronView.ComputeFeature(model, tokenizer, session.Neurons, session.Sae, ids, r.Feature));
         View<DlaRequest>("/dla", (r, model, tokenizer, ids) => PatchingView.Dla(model, tokenizer, ids, r.Answer, r.Wrong));
         View<PatchingRequest>("/patching", (r, model, tokenizer, _) =>
         {
@@ -180,6 +182,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         },
         maxTokens = session.MaxTokens,
         lensMethods = LensView.Methods(session.TunedLens),
+        sae = session.Sae is { } sae ? new { hookName = sae.Config.HookName, architecture = SaeConfig.Name(sae.Config.Architecture), features = sae.Config.DSae } : null,
         patchSites = PatchingView.Sites,
         attributionMethods = new[] { AttributionView.DefaultMethod }.Concat(AttributionMethods.Names.Where(n => n != AttributionView.DefaultMethod)),
     };

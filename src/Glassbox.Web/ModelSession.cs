@@ -1,6 +1,7 @@
 using Glassbox.Lens;
 using Glassbox.Loading;
 using Glassbox.Models;
+using Glassbox.Sae;
 using Glassbox.Tokenization;
 using static TorchSharp.torch;
 
@@ -15,6 +16,7 @@ public sealed class ModelSession : IDisposable
     readonly SemaphoreSlim gate = new(1, 1);
     readonly ServerOptions options;
     readonly string startPath;
+    readonly SparseAutoencoder? sae;
     HookedTransformer model;
     ITokenizer tokenizer;
 
@@ -24,6 +26,7 @@ public sealed class ModelSession : IDisposable
         (model, tokenizer) = Load(path, tokenizerPath);
         Path = startPath = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(path));
         if (options.TunedLensPath is { } lens) TunedLens = LoadTunedLens(lens, model);
+        if (options.SaePath is { } saePath) sae = LoadSae(saePath, model);
     }
 
     public string Path { get; private set; }
@@ -35,6 +38,9 @@ public sealed class ModelSession : IDisposable
 
     /// <summary>The tuned lens given at start; it belongs to the start model, so it is offered only while that model is loaded.</summary>
     public TunedLens? TunedLens { get; private set; }
+
+    /// <summary>The SAE given at start; like the tuned lens, it belongs to the start model and is offered only while that model is loaded.</summary>
+    public SparseAutoencoder? Sae => Path == startPath ? sae : null;
 
     /// <summary>Most tokens a prompt may have: the server's limit, and never more than the model's context.</summary>
     public int MaxTokens => Math.Min(options.MaxTokens, model.Config.ContextLength);
@@ -95,6 +101,17 @@ public sealed class ModelSession : IDisposable
         return lens;
     }
 
+    static SparseAutoencoder LoadSae(string directory, HookedTransformer model)
+    {
+        var loaded = SaeFiles.Load(directory, model.Device);
+        string? problem = !model.Hooks.Contains(loaded.Config.HookName) ? $"reads '{loaded.Config.HookName}', which this model does not have"
+            : loaded.Config.DIn != model.Config.DModel ? $"is {loaded.Config.DIn} wide, not the residual stream's {model.Config.DModel}, so its features have no logit effect"
+            : null;
+        if (problem is null) return loaded;
+        loaded.Dispose();
+        throw new GlassboxException($"The SAE at '{directory}' {problem}.");
+    }
+
     (HookedTransformer, ITokenizer) Load(string path, string? tokenizerPath)
     {
         var loaded = ModelLoader.Load(path, options.Device, options.DType);
@@ -111,6 +128,7 @@ public sealed class ModelSession : IDisposable
     {
         model.Dispose();
         TunedLens?.Dispose();
+        sae?.Dispose();
         Neurons.Dispose();
         gate.Dispose();
     }

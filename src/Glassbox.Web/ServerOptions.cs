@@ -13,6 +13,9 @@ public sealed record ServerOptions
     /// <summary>A tuned lens for the start model (Glassbox .safetensors or a tuned-lens directory), offered as lens method <c>tuned</c>.</summary>
     public string? TunedLensPath { get; init; }
 
+    /// <summary>An SAE for the start model (SAELens layout: cfg.json + sae_weights.safetensors), shown on the neuron page's feature source.</summary>
+    public string? SaePath { get; init; }
+
     /// <summary>Address to bind; loopback unless the user asks otherwise (the server then warns).</summary>
     public string Host { get; init; } = "127.0.0.1";
 

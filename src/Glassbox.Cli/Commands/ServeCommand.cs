@@ -14,7 +14,8 @@ public static class ServeCommand
         var roots = new Option<string[]>("--root") { Description = "directory the model picker may load from (repeatable; default: the model's parent directory)", AllowMultipleArgumentsPerToken = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "longest prompt accepted, in tokens (capped by the model's context)", DefaultValueFactory = _ => 256 };
         var tunedLens = new Option<string?>("--tuned-lens") { Description = "tuned lens for the model (from glassbox lens --save, or a tuned-lens directory): adds the tuned lens view" };
-        var command = new Command("serve", "Local web viewer: tokens, attention, lenses and more, in the browser.") { port, host, roots, maxTokens, tunedLens };
+        var sae = new Option<string?>("--sae") { Description = "SAE for the model (a SAELens-layout directory): adds SAE features to the neuron page" };
+        var command = new Command("serve", "Local web viewer: tokens, attention, lenses and more, in the browser.") { port, host, roots, maxTokens, tunedLens, sae };
         m.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
@@ -29,6 +30,7 @@ public static class ServeCommand
                 Roots = parse.GetValue(roots) ?? [],
                 MaxTokens = parse.GetValue(maxTokens),
                 TunedLensPath = parse.GetValue(tunedLens),
+                SaePath = parse.GetValue(sae),
             };
             await using var server = await GlassboxServer.StartAsync(options, parse.InvocationConfiguration.Error, cancel);
             parse.InvocationConfiguration.Error.WriteLine("Press Ctrl+C to stop.");

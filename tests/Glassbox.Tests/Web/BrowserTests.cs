@@ -226,6 +226,26 @@ public class BrowserTests(ViewerServer server)
     }
 
     [BrowserFact]
+    public async Task TheSourceSwitchShowsTheSaesFeaturePage()
+    {
+        var page = await chromium.OpenView(server.Address, "neurons");
+        await page.WaitForSelectorAsync("#view-neurons h2");
+        await page.SelectOptionAsync("#neuron-source", "sae");
+        await page.WaitForSelectorAsync("#view-neurons h2:has-text('SAE F')");
+        var api = await server.PostOk("features", new { prompt = ViewerServer.IoiPrompt });
+        int feature = api.GetProperty("neuron").GetInt32();
+        Assert.StartsWith($"SAE F{feature} · {ViewerServer.SaeHook}", await page.Locator("#view-neurons h2").TextContentAsync());
+        Assert.True(await page.Locator("#neuron-layer").IsHiddenAsync());
+        var shown = await page.Locator("#view-neurons .neuron-tokens .tok").EvaluateAllAsync<double[]>("chips => chips.map(c => Number(c.dataset.activation))");
+        Assert.Equal(api.GetProperty("activations").EnumerateArray().Select(a => a.GetDouble()), shown);
+        var promoted = api.GetProperty("views").GetProperty("units")[0].GetProperty("output").GetProperty("top")[0].GetProperty("token").GetString();
+        Assert.Equal(promoted, await page.Locator("#view-neurons .bar-row").First.GetAttributeAsync("data-label"));
+        Assert.Equal(api.GetProperty("contexts").GetArrayLength(), await page.Locator("#view-neurons .examples tr").CountAsync());
+        Assert.Equal(ViewerServer.SaeFeatures - 1, int.Parse((await page.Locator("#neuron-index").GetAttributeAsync("max"))!));
+        await Screenshot(page, "features.png");
+    }
+
+    [BrowserFact]
     public async Task AnEmptyPromptShowsTheApisErrorMessage()
     {
         var page = await chromium.NewPage(server.Address);

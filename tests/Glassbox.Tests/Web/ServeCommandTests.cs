@@ -1,3 +1,4 @@
+using Glassbox.Sae;
 using Glassbox.Tests.Cli;
 
 namespace Glassbox.Tests.Web;
@@ -20,5 +21,15 @@ public class ServeCommandTests
         var (exit, _, stderr) = CliHarness.Run("serve", "--model", Model, "--root", Path.Combine(Model, "config.json"), "--port", "0");
         Assert.Equal(2, exit);
         Assert.Contains("is not a directory", stderr);
+    }
+
+    [Fact]
+    public void AnSaeOnAHookTheModelLacksIsAClearError()
+    {
+        using var dir = new TempDirectory();
+        using (var sae = ViewerServer.RandomSae(128, "blocks.9.hook_resid_post")) SaeFiles.Save(sae, dir.Path);
+        var (exit, _, stderr) = CliHarness.Run("serve", "--model", Model, "--sae", dir.Path, "--port", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("reads 'blocks.9.hook_resid_post', which this model does not have", stderr);
     }
 }

@@ -1,6 +1,10 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Glassbox.Attribution;
+using Glassbox.Features;
 using Glassbox.Loading;
+using Glassbox.Sae;
+using Glassbox.Web;
 
 namespace Glassbox.Tests.Web;
 
@@ -152,5 +156,69 @@ public class NeuronApiTests(ViewerServer server)
         (status, body) = await server.Post("neurons", new { prompt = ViewerServer.IoiPrompt, layer = 7 });
         Assert.Equal(400, status);
         Assert.Contains("layer 7 does not exist", body.GetProperty("error").GetString());
+    }
+}
+
+[Collection(ViewerCollection.Name)]
+public class SaeFeatureApiTests(ViewerServer server)
+{
+    [Fact]
+    public async Task FeaturePageIsTheSaeLibrarysViewOverTheSameCorpus()
+    {
+        var page = await server.PostOk("features", new { prompt = ViewerServer.IoiPrompt });
+        Assert.Equal("sae", page.GetProperty("source").GetString());
+        Assert.Equal(ViewerServer.SaeFeatures, page.GetProperty("neurons").GetInt32());
+        var top = page.GetProperty("topAtLastToken").EnumerateArray().Select(n => (F: n.GetProperty("neuron").GetInt32(), A: n.GetProperty("activation").GetDouble())).ToArray();
+        int feature = page.GetProperty("neuron").GetInt32();
+        Assert.Equal(top[0].F, feature);
+        Assert.True(top[0].A > 0, "the default feature fires at the last token");
+
+        var path = Path.Combine(ViewerServer.ModelsDir, "ioi-gpt2-4l");
+        using var model = ModelLoader.Load(path);
+        var tokenizer = ModelLoader.FindTokenizer(path, model.Config)!;
+        using var sae = SaeFiles.Load(server.SaeDirectory, model.Device);
+        var ids = tokenizer.Encode(ViewerServer.IoiPrompt).Select(i => (long)i).ToArray();
+        var (_, cache) = model.RunWithCache(TorchSharp.torch.tensor(ids).unsqueeze(0), ViewerServer.SaeHook);
+        using (cache)
+        {
+            using var acts = sae.Encode(cache[ViewerServer.SaeHook][0]);
+            var activations = page.GetProperty("activations").EnumerateArray().Select(a => a.GetDouble()).ToArray();
+            for (int i = 0; i < ids.Length; i++) Assert.Equal(acts[i, feature].item<float>(), activations[i], 4);
+            Assert.Equal(acts[-1].max().item<float>(), top[0].A, 4);
+        }
+
+        // Logit effect, density and top contexts equal SaeFeatureViews over a store scanned here on the viewer's corpus.
+        using var dir = new TempDirectory();
+        var sequences = TokenCorpus.Sample(model, tokenizer.BosId ?? model.Config.BosTokenId ?? 0, NeuronCorpus.Sequences, NeuronCorpus.Length, NeuronCorpus.Seed);
+        using var store = SaeFeatureViews.OpenStore(dir.File("sae.sqlite"), sae, NeuronCorpus.Examples);
+        SaeFeatureViews.ScanLatents(model, sae, sequences, store);
+        var expected = SaeFeatureViews.Build(model, sae, [feature], tokenizer, store).Units[0];
+        var unit = page.GetProperty("views").GetProperty("units")[0];
+        var output = unit.GetProperty("output").GetProperty("top").EnumerateArray().ToArray();
+        Assert.Equal(expected.Output.Top.Select(t => t.Id), output.Select(t => t.GetProperty("id").GetInt32()));
+        for (int i = 0; i < output.Length; i++) Assert.Equal(expected.Output.Top[i].Value, output[i].GetProperty("value").GetDouble(), 5);
+        Assert.Equal(expected.Density!.Value, unit.GetProperty("density").GetDouble(), 9);
+        var contexts = page.GetProperty("contexts").EnumerateArray().Select(c => c.GetProperty("activation").GetDouble()).ToArray();
+        Assert.Equal(store.Top(feature).Select(e => e.Activation), contexts);
+        Assert.True(contexts.Zip(contexts.Skip(1)).All(p => p.First >= p.Second));
+
+        var (status, body) = await server.Post("features", new { prompt = ViewerServer.IoiPrompt, feature = ViewerServer.SaeFeatures });
+        Assert.Equal(400, status);
+        Assert.Contains($"feature {ViewerServer.SaeFeatures} does not exist; the SAE at {ViewerServer.SaeHook} has features 0..{ViewerServer.SaeFeatures - 1}", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task WithoutAnSaeTheFeatureEndpointSaysHowToGiveOne()
+    {
+        using var log = new StringWriter();
+        await using var bare = await GlassboxServer.StartAsync(new ServerOptions { ModelPath = Path.Combine(ViewerServer.ModelsDir, "ioi-gpt2-4l"), Port = 0 }, log);
+        using var client = new HttpClient { BaseAddress = bare.Address };
+        using var response = await client.PostAsJsonAsync("/api/features", new { prompt = ViewerServer.IoiPrompt });
+        Assert.Equal(400, (int)response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("no SAE", body.GetProperty("error").GetString());
+        Assert.Contains("--sae DIR", body.GetProperty("error").GetString());
+        var info = await client.GetFromJsonAsync<JsonElement>("/api/info");
+        Assert.False(info.TryGetProperty("sae", out _)); // the page then offers no feature source
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Glassbox.Lens;
 using Glassbox.Loading;
+using Glassbox.Sae;
 using Glassbox.Web;
 
 namespace Glassbox.Tests.Web;
@@ -11,6 +12,8 @@ public sealed class ViewerServer : IAsyncLifetime
 {
     public const string IoiPrompt = "When Mary and John went to the store , John gave a drink to";
     public const int MaxTokens = 40;
+    public const string SaeHook = "blocks.1.hook_resid_post";
+    public const int SaeFeatures = 32;
 
     public static string ModelsDir => Path.Combine(SharedModels.RepoRoot, "models");
 
@@ -25,17 +28,38 @@ public sealed class ViewerServer : IAsyncLifetime
 
     readonly TempDirectory files = new();
 
+    /// <summary>The SAE directory given to the server (SAELens layout), for tests to load and compare against.</summary>
+    public string SaeDirectory => files.Combine("sae");
+
+    /// <summary>A small random SAE on layer 1's residual stream: the feature page's numbers are checkable whatever its weights.</summary>
+    public static SparseAutoencoder RandomSae(int dModel, string hook = SaeHook)
+    {
+        var generator = new TorchSharp.torch.Generator(7);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var dec = TorchSharp.torch.nn.functional.normalize(TorchSharp.torch.randn([SaeFeatures, dModel], generator: generator), dim: 1);
+        return SparseAutoencoder.Create(new SaeConfig { Architecture = SaeArchitecture.Standard, DIn = dModel, DSae = SaeFeatures, HookName = hook },
+            new Dictionary<string, TorchSharp.torch.Tensor>
+            {
+                ["W_enc"] = dec.t(), ["b_enc"] = TorchSharp.torch.full(SaeFeatures, -0.5f), ["W_dec"] = dec, ["b_dec"] = TorchSharp.torch.zeros(dModel),
+            });
+    }
+
     public async Task InitializeAsync()
     {
         // An identity tuned lens (untrained translators) reads exactly as the logit lens: a checkable tuned-lens view.
         string lens = files.File("identity-lens.safetensors");
         using (var model = ModelLoader.Load(Path.Combine(ModelsDir, "ioi-gpt2-4l")))
         using (var identity = TunedLens.ForModel(model))
+        using (var sae = RandomSae(model.Config.DModel))
+        {
             identity.Save(lens);
+            SaeFiles.Save(sae, SaeDirectory);
+        }
         server = await GlassboxServer.StartAsync(new ServerOptions
         {
             ModelPath = Path.Combine(ModelsDir, "ioi-gpt2-4l"),
             TunedLensPath = lens,
+            SaePath = SaeDirectory,
             Port = 0,
             MaxTokens = MaxTokens,
         }, Log);
