@@ -1,5 +1,6 @@
 using Glassbox.Hooks;
 using Glassbox.Models;
+using Glassbox.Patching;
 using Glassbox.Weights;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ namespace Glassbox.Mechanisms;
 /// <summary>
 /// Copy suppression (McDougall et al. 2023, arXiv 2310.04625): a head that attends to an earlier token and lowers that token's
 /// logit. Weights: the fraction of tokens <c>s</c> whose own entry is among the <see cref="Rank"/> most negative of row <c>s</c>
-/// of the full OV circuit <c>N(W_E) W_OV W_U'</c>. Activations: the mean direct logit effect (<see cref="HeadLogitProjection"/>)
+/// of the full OV circuit <c>N(W_E) W_OV W_U'</c>. Activations: the mean direct logit effect (<see cref="DirectLogitAttribution.ReadDirection"/>)
 /// of the head's write at query <c>i</c> on the token at its most-attended earlier key <c>j ∈ [1, i)</c>, negative when it suppresses.
 /// </summary>
 public static class CopySuppression
@@ -49,7 +50,7 @@ public static class CopySuppression
         // The head's write z W_O, formed here per layer rather than cached as hook_result for every layer.
         var write = einsum("bqhe,hed->bhqd", cache["z", layer][.., 2..], model.Blocks[layer].Attn.W_O);   // [batch, head, query, d]
         var scale = cache["ln_final.hook_scale"][.., 2..].unsqueeze(1);                                  // [batch, 1, query, 1]
-        var effect = HeadLogitProjection.Onto(model, write, scale, HeadLogitProjection.Readout(model, attended));
+        var effect = (write * DirectLogitAttribution.ReadDirection(model, DirectLogitAttribution.Unembedding(model, attended), scale)).sum(-1);
         return effect.to(ScalarType.Float64).mean(new long[] { 0, 2 }).cpu().data<double>().ToArray();
     }
 }

@@ -7,7 +7,7 @@ namespace Glassbox.Mechanisms;
 
 /// <summary>
 /// The heads of an indirect-object-identification circuit (Wang et al. 2023, arXiv 2211.00593), measured per head on IOI prompts:
-/// the direct effect of its write at the end position on <c>logit(IO) − logit(S)</c> (<see cref="HeadLogitProjection"/>), its
+/// the direct effect of its write at the end position on <c>logit(IO) − logit(S)</c> (<see cref="DirectLogitAttribution.ReadDirection"/>), its
 /// attention from the end to IO, S1 and the token after S2, its previous-token attention at S2, and — the causal check — the
 /// change in the mean logit difference when it is mean-ablated (its <c>hook_z</c> replaced by the mean over the ABC corruptions).
 /// Attention and direct effects use the prompts of the most common length, as one batch.
@@ -57,12 +57,12 @@ public sealed record IoiHeads(double LogitDiff, int Prompts, HeadScores DirectEf
             int end = group[0].EndPosition, L = model.Config.NLayers;
             var io = tensor(group.Select(p => (long)p.IoToken).ToArray(), device: model.W_E.device);
             var s = tensor(group.Select(p => (long)p.SToken).ToArray(), device: model.W_E.device);
-            var readout = (HeadLogitProjection.Readout(model, io) - HeadLogitProjection.Readout(model, s)).unsqueeze(1); // [batch, 1, d]
-            var scale = cache["ln_final.hook_scale"][.., end].unsqueeze(1);                                            // [batch, 1, 1]
+            var readout = (DirectLogitAttribution.Unembedding(model, io) - DirectLogitAttribution.Unembedding(model, s)).unsqueeze(1); // [batch, 1, d]
+            var direction = DirectLogitAttribution.ReadDirection(model, readout, cache["ln_final.hook_scale"][.., end].unsqueeze(1));   // [batch, 1, d]
             var values = new double[L, model.Config.NHeads];
             for (int l = 0; l < L; l++)
                 AttentionPatternScores.Fill(values, l,
-                    HeadLogitProjection.Onto(model, cache["result", l][.., end], scale, readout).to(ScalarType.Float64).mean(new long[] { 0 }).cpu().data<double>().ToArray());
+                    (cache["result", l][.., end] * direction).sum(-1).to(ScalarType.Float64).mean(new long[] { 0 }).cpu().data<double>().ToArray());
             return new HeadScores("direct effect on logit(IO) − logit(S)", values);
         }
     }

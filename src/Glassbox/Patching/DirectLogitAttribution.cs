@@ -37,9 +37,7 @@ public static class DirectLogitAttribution
             // u [target, d_model] and the bias term of the readout
             var (u, unembedBias) = Readout(model, targets);
             var scale = At(cache["ln_final.hook_scale"]);                                       // [target, 1]
-            var g = u * model.LnFinal.W.to(ScalarType.Float64);
-            if (cfg.Norm == NormKind.LayerNorm) g = g - g.mean(new long[] { -1 }, keepdim: true); // (c P)·g = c·(P g)
-            g = g / scale;                                                                      // [target, d_model]
+            var g = ReadDirection(model, u, scale);                                              // [target, d_model]
             var constant = unembedBias + (model.LnFinal.B is { } beta ? (u * beta.to(ScalarType.Float64)).sum(-1) : zeros_like(unembedBias));
             double Mean(Tensor perTarget) => perTarget.mean().item<double>();
             double Project(Tensor write) => Mean((At(write) * g).sum(-1));
@@ -76,6 +74,22 @@ public static class DirectLogitAttribution
             return new DlaReport(metric, actual, Mean(constant), parts, new HeadScores($"direct effect on {metric}", heads), mlps, neurons, sources, accumulated);
         }
     }
+
+    /// <summary>
+    /// The direction g = P(γ ⊙ u)/σ whose dot product with any write to the final residual is that write's direct effect on
+    /// the readout u, with the final norm's scale σ frozen ((c P)·(γ ⊙ u) = c·P(γ ⊙ u): P is symmetric). u <c>[…, d]</c>,
+    /// σ <c>[…, 1]</c> broadcastable to it.
+    /// </summary>
+    public static Tensor ReadDirection(HookedTransformer model, Tensor u, Tensor scale)
+    {
+        var g = u * model.LnFinal.W.to(u.dtype);
+        if (model.Config.Norm == NormKind.LayerNorm) g = g - g.mean(new long[] { -1 }, keepdim: true);
+        return g / scale.to(u.dtype);
+    }
+
+    /// <summary>The unembedding columns W_U[:, t] of <paramref name="tokens"/> (any shape) as rows: <c>[…tokens, d]</c>.</summary>
+    public static Tensor Unembedding(HookedTransformer model, Tensor tokens) =>
+        model.W_U.t().index_select(0, tokens.flatten()).view([.. tokens.shape, model.Config.DModel]);
 
     /// <summary>u = mean W_U[:, good] − mean W_U[:, bad] per target, and the same readout of b_U.</summary>
     internal static (Tensor U, Tensor Bias) Readout(HookedTransformer model, IReadOnlyList<MetricTarget> targets)

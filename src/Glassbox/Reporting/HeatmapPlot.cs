@@ -13,8 +13,9 @@ static class HeatmapPlot
         var plot = new Plot();
         // ScottPlot draws row 0 at the top of the heatmap by default, with cell (r, c) centred at x = c, y = rows-1-r.
         var heat = plot.Add.Heatmap(map.Values);
-        heat.Colormap = Diverging(map) ? new ScottPlot.Colormaps.MellowRainbow() : new ScottPlot.Colormaps.Viridis();
-        if (Diverging(map))
+        bool diverging = Diverging(map);
+        heat.Colormap = diverging ? new ScottPlot.Colormaps.MellowRainbow() : new ScottPlot.Colormaps.Viridis();
+        if (diverging)
         {
             double max = Enumerable.Range(0, map.Rows).SelectMany(r => Enumerable.Range(0, map.Columns).Select(c => Math.Abs(map[r, c]))).Where(double.IsFinite).DefaultIfEmpty(1).Max();
             heat.ManualRange = new ScottPlot.Range(-max, max);
