@@ -1,6 +1,6 @@
 // Information-flow routes (Ferrando & Voita 2024), as the LM Transparency Tool shows them: the graph of the last
 // prediction's important edges (attention blue, MLP red, residual grey); click a node for its vocabulary
-// projection and the components that write into it.
+// projection and the components (down to single heads) that write into it.
 import { bars, el, graph, heatmap, percent } from './render.js';
 
 const COLOURS = { attn: '#2f6feb', mlp: '#d0453b', residual: '#98a2b3' };
@@ -15,7 +15,8 @@ export default {
       const flow = await api('flow', { prompt, threshold: Number(threshold.value) });
       const name = n => `${n.mid ? 'mid ' + n.layer : n.layer === flow.layers ? 'output' : 'x ' + n.layer} · ${n.position}:${n.token}`;
       const nodes = flow.nodes.map(n => ({ id: n.id, column: n.position, row: n.layer + (n.mid ? 0.5 : 0), label: name(n), node: n }));
-      const edges = flow.edges.map(e => ({
+      // Head sub-edges run beside their attention edge: listed on click, not drawn.
+      const edges = flow.edges.filter(e => e.kind !== 'head').map(e => ({
         from: e.from, to: e.to, weight: e.importance, colour: COLOURS[e.kind] ?? '#888',
         title: `${e.kind}${e.head != null ? ` L${e.layer}H${e.head}` : ''}: ${e.importance.toFixed(3)}`,
       }));

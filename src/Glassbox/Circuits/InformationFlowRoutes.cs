@@ -8,30 +8,34 @@ using static TorchSharp.torch;
 namespace Glassbox.Circuits;
 
 /// <summary>
-/// A node of the information-flow graph: the residual stream x^l_i entering block l (l = L is the output), x^mid_i inside it,
-/// or (with <paramref name="Head"/>) head h's output at position i in block l.
+/// A node of the information-flow graph: the residual stream x^l_i entering block l (l = L is the output) or x^mid_i inside it.
 /// </summary>
-public sealed record FlowNode(string Id, int Layer, int Position, bool Mid, string Token, int? Head = null);
+public sealed record FlowNode(string Id, int Layer, int Position, bool Mid, string Token);
 
 /// <summary>
 /// An edge into <paramref name="To"/>: <c>attn</c> (from x^l_j, summed over heads), <c>residual</c>, <c>mlp</c>, or <c>head</c>
-/// (head h's whole output at the node's position, a finer split of the same attention update).
+/// (head h's share of the attention edge from the same source: a sub-edge, so the heads of an edge sum to it).
 /// </summary>
 public sealed record FlowEdge(string From, string To, string Kind, int Layer, int? Head, double Importance);
 
 /// <summary>
-/// Information flow routes (Ferrando &amp; Voita 2024, arXiv 2403.00824): from one forward pass, every node's value
-/// <c>y = Σ_k z_k</c> is split into its incoming edges (per-source attention terms summed over heads and the residual into x^mid;
-/// the residual and the MLP into x^{l+1}), each weighted ALTI-style, <c>e_k = p_k / Σ p</c>, <c>p_k = max(0, ‖y‖₁ − ‖y − z_k‖₁)</c>.
-/// Starting at the prediction's node x^L_t, edges with <c>e_k &gt; τ</c> are kept and their sources visited, top-down. With heads,
-/// each kept x^mid node's attention update is also split by head (the heads' outputs and the residual, weighted the same way) and
-/// heads above τ are kept as head nodes.
+/// Information flow routes (Ferrando &amp; Voita 2024, arXiv 2403.00824), weighted as the LM Transparency Tool does: from one
+/// forward pass, a node's value <c>y = Σ_k z_k</c> is split into parts, each weighted <c>e_k = p_k / Σ p</c> with the ALTI-style
+/// proximity <c>p_k = max(ε, ‖y‖₁ − ‖y − z_k‖₁)</c>. Into x^mid_i the parts are every head's write from every source,
+/// <c>A^h_ij v^h_j W_O^h</c>, and the residual x^l_i; the attention edge from x^l_j is the sum of its heads' shares, and each head
+/// above τ is kept as a sub-edge. Into x^{l+1}_i the parts are the residual x^mid_i and the MLP output.
+/// Starting at the prediction's node x^L_t, edges with <c>e_k &gt; τ</c> are kept and their sources visited, top-down.
+/// The floor ε (as in the LM Transparency Tool) shares a node equally between parts that all cancel each other instead of
+/// ending the route there. A write that shrinks the residual (a head suppressing a candidate already in the stream) has
+/// zero proximity whatever its effect on the prediction: the routes show what builds a representation, not what suppresses it.
 /// Attention-only and parallel (GPT-NeoX) blocks have no x^mid node: attention, residual and MLP all enter x^{l+1}.
 /// </summary>
 public sealed class InformationFlowRoutes : IReport
 {
     /// <summary>The paper's default threshold.</summary>
     public const double DefaultThreshold = 0.04;
+    /// <summary>The LM Transparency Tool's floor on a part's proximity.</summary>
+    const double ProximityFloor = 1e-5;
 
     InformationFlowRoutes(double threshold, bool perHead, IReadOnlyList<string> tokens, int layers, int heads, List<FlowNode> nodes, List<FlowEdge> edges)
     {
@@ -52,10 +56,10 @@ public sealed class InformationFlowRoutes : IReport
     public IReadOnlyList<FlowNode> Nodes { get; }
     /// <summary>The kept edges, each with importance above the threshold.</summary>
     public IReadOnlyList<FlowEdge> Edges { get; }
-    /// <summary>[layer, head]: the largest importance of a kept edge through the head (0 when it is on no route).</summary>
+    /// <summary>[layer, head]: the largest importance of a kept sub-edge through the head (0 when it is on no route).</summary>
     public double[,] HeadImportance { get; }
 
-    /// <summary>Heads with at least one kept edge, as (layer, head).</summary>
+    /// <summary>Heads with at least one kept sub-edge, as (layer, head).</summary>
     public IEnumerable<(int Layer, int Head)> Heads =>
         Edges.Where(e => e.Head is not null).Select(e => (e.Layer, e.Head!.Value)).Distinct().OrderBy(x => x);
 
@@ -68,73 +72,67 @@ public sealed class InformationFlowRoutes : IReport
         using var noGrad = no_grad();
         using var d = AttentionDecomposition.Run(model, tokens);
         var labels = tokens.Select(label).ToArray();
-        int n = tokens.Length, L = d.Layers;
+        int n = tokens.Length, L = d.Layers, H = model.Config.NHeads;
         bool HasMid(int l) => model.Blocks[l].Mlp is not null && !model.Config.ParallelAttnMlp;
         string Id(int l, int i, bool mid) => mid ? $"M{l}_{i}" : $"X{l}_{i}";
 
         var nodes = new Dictionary<string, FlowNode>();
         var edges = new List<FlowEdge>();
         var queue = new Queue<FlowNode>();
-        void Visit(int l, int i, bool mid)
+        void Keep(FlowEdge edge, int l, int from, bool fromMid)
         {
-            var id = Id(l, i, mid);
+            edges.Add(edge);
+            var id = Id(l, from, fromMid);
             if (nodes.ContainsKey(id)) return;
-            var node = new FlowNode(id, l, i, mid, labels[i]);
+            var node = new FlowNode(id, l, from, fromMid, labels[from]);
             nodes[id] = node;
             queue.Enqueue(node);
         }
 
-        Visit(L, n - 1, mid: false);
+        var root = new FlowNode(Id(L, n - 1, false), L, n - 1, false, labels[n - 1]);
+        nodes[root.Id] = root;
+        queue.Enqueue(root);
         while (queue.Count > 0)
         {
             var node = queue.Dequeue();
             if (!node.Mid && node.Layer == 0) continue;
             int l = node.Mid ? node.Layer : node.Layer - 1, i = node.Position;
-            var parts = new List<(Tensor Part, string Kind, int From, int? Head, bool FromMid)>();
-            Tensor y;
             if (!node.Mid && HasMid(l))
             {
-                y = d.ResidPost(l)[i];
-                parts.Add((d.ResidMid(l)[i], "residual", i, null, true));
-                parts.Add((d.MlpOut(l)![i], "mlp", i, null, true));
+                var e = Importances(stack([d.ResidMid(l)[i], d.MlpOut(l)![i]]), d.ResidPost(l)[i]);
+                if (e[0] > threshold) Keep(new FlowEdge(Id(l, i, true), node.Id, "residual", l, null, e[0]), l, i, true);
+                if (e[1] > threshold) Keep(new FlowEdge(Id(l, i, true), node.Id, "mlp", l, null, e[1]), l, i, true);
+                continue;
             }
-            else
+            // Parts: (source j, head h) in row-major order, then the residual, then (parallel blocks) the MLP.
+            var parts = new List<Tensor> { d.HeadTerms(l, i, 1)[0].narrow(0, 0, i + 1).flatten(0, 1), d.ResidPre(l)[i].unsqueeze(0) };
+            var mlp = node.Mid ? null : d.MlpOut(l);
+            if (mlp is not null) parts.Add(mlp[i].unsqueeze(0));
+            var importance = Importances(cat(parts, 0), node.Mid ? d.ResidMid(l)[i] : d.ResidPost(l)[i]);
+            for (int j = 0; j <= i; j++)
             {
-                y = node.Mid ? d.ResidMid(l)[i] : d.ResidPost(l)[i];
-                var terms = d.Terms(l, i, 1)[0];
-                for (int j = 0; j <= i; j++) parts.Add((terms[j], "attn", j, null, false));
-                parts.Add((d.ResidPre(l)[i], "residual", i, null, false));
-                if (!node.Mid && d.MlpOut(l) is { } mlp) parts.Add((mlp[i], "mlp", i, null, false));
+                var heads = importance.AsSpan(j * H, H);
+                double edge = 0;
+                foreach (var e in heads) edge += e;
+                if (edge <= threshold) continue;
+                Keep(new FlowEdge(Id(l, j, false), node.Id, "attn", l, null, edge), l, j, false);
+                if (!perHead) continue;
+                for (int h = 0; h < H; h++)
+                    if (heads[h] > threshold) edges.Add(new FlowEdge(Id(l, j, false), node.Id, "head", l, h, heads[h]));
             }
-            var importance = Importances(parts.Select(x => x.Part), y);
-            for (int k = 0; k < parts.Count; k++)
-            {
-                if (importance[k] <= threshold) continue;
-                var (_, kind, from, head, fromMid) = parts[k];
-                edges.Add(new FlowEdge(Id(l, from, fromMid), node.Id, kind, l, head, importance[k]));
-                Visit(l, from, fromMid);
-            }
-            if (perHead && parts.Any(x => x.Kind == "attn"))
-            {
-                var heads = d.HeadTerms(l, i, 1)[0].sum([0]);
-                var headImportance = Importances(Enumerable.Range(0, model.Config.NHeads).Select(h => heads[h]).Append(d.ResidPre(l)[i]), y);
-                for (int h = 0; h < model.Config.NHeads; h++)
-                {
-                    if (headImportance[h] <= threshold) continue;
-                    var head = new FlowNode($"H{l}_{h}_{i}", l, i, false, labels[i], h);
-                    nodes[head.Id] = head;
-                    edges.Add(new FlowEdge(head.Id, node.Id, "head", l, h, headImportance[h]));
-                }
-            }
+            int k = (i + 1) * H;
+            if (importance[k] > threshold) Keep(new FlowEdge(Id(l, i, false), node.Id, "residual", l, null, importance[k]), l, i, false);
+            if (mlp is not null && importance[k + 1] > threshold)
+                Keep(new FlowEdge(Id(l, i, false), node.Id, "mlp", l, null, importance[k + 1]), l, i, false);
         }
-        return new InformationFlowRoutes(threshold, perHead, labels, L, model.Config.NHeads, nodes.Values.ToList(), edges);
+        return new InformationFlowRoutes(threshold, perHead, labels, L, H, nodes.Values.ToList(), edges);
     }
 
-    /// <summary>ALTI-style weights of parts z_k of y, normalised to sum to 1.</summary>
-    static double[] Importances(IEnumerable<Tensor> parts, Tensor y)
+    /// <summary>ALTI-style weights of parts [k, d_model] of y, floored at ε and normalised to sum to 1.</summary>
+    static double[] Importances(Tensor parts, Tensor y)
     {
-        var p = Alti.Proximity(stack(parts), y.unsqueeze(0)).to(ScalarType.Float64);
-        return (p / p.sum().clamp_min(1e-30)).cpu().data<double>().ToArray();
+        var p = (y.abs().sum() - (y.unsqueeze(0) - parts).abs().sum(-1)).to(ScalarType.Float64).clamp_min(ProximityFloor);
+        return (p / p.sum()).cpu().data<double>().ToArray();
     }
 
     public Heatmap HeadGrid => new Heatmap($"information flow routes: head importance (τ = {Threshold})", "layer", "head",
@@ -166,17 +164,17 @@ public sealed class InformationFlowRoutes : IReport
         headImportance = HeadGrid.RowsArray,
     });
 
-    /// <summary>Graphviz DOT: one rank per layer, the output at the top, edge width by importance, colour by kind.</summary>
+    /// <summary>Graphviz DOT: one rank per layer, the output at the top, edge width by importance, colour by kind; head sub-edges dashed beside their attention edge.</summary>
     public string ToDot()
     {
         var sb = new StringBuilder("digraph information_flow_routes {\n  rankdir=BT;\n  node [shape=box, fontsize=10];\n");
         foreach (var node in Nodes)
-            sb.Append($"  {node.Id} [label=\"{Escape(Describe(node.Id))}\"{(node.Mid ? ", style=dashed" : node.Head is not null ? ", shape=ellipse" : "")}];\n");
+            sb.Append($"  {node.Id} [label=\"{Escape(Describe(node.Id))}\"{(node.Mid ? ", style=dashed" : "")}];\n");
         foreach (var e in Edges)
         {
             string colour = e.Kind switch { "attn" => "blue", "head" => "purple", "mlp" => "red", _ => "gray" };
             sb.Append($"  {e.From} -> {e.To} [color={colour}, penwidth={(0.5 + 6 * e.Importance).ToString("F2", CultureInfo.InvariantCulture)}, " +
-                      $"label=\"{e.Importance.ToString("F2", CultureInfo.InvariantCulture)}\"];\n");
+                      $"label=\"{(e.Head is { } h ? $"L{e.Layer}H{h} " : "")}{e.Importance.ToString("F2", CultureInfo.InvariantCulture)}\"{(e.Head is null ? "" : ", style=dashed")}];\n");
         }
         return sb.Append("}\n").ToString();
     }
@@ -184,7 +182,7 @@ public sealed class InformationFlowRoutes : IReport
     string Describe(string id)
     {
         var node = Nodes.First(n => n.Id == id);
-        string kind = node.Head is { } h ? $"L{node.Layer}H{h}" : node.Mid ? $"mid{node.Layer}" : $"x{node.Layer}";
+        string kind = node.Mid ? $"mid{node.Layer}" : $"x{node.Layer}";
         return $"{kind} {node.Position}:{node.Token}";
     }
 
