@@ -29,6 +29,7 @@ public static class CliRunner
         MechanismsCommand.Create(),
         DlaCommand.Create(),
         PatchCommand.Create(),
+        KnockoutCommand.Create(),
         CircuitCommand.Create(),
     };
 

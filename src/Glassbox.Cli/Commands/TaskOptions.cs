@@ -22,7 +22,8 @@ public sealed class TaskOptions
         foreach (var o in new Option[] { Task, Count, Seed, Metric, Clean, Corrupted, Answer, Wrong }) command.Options.Add(o);
     }
 
-    public PatchingTask Build(ParseResult parse, ITokenizer? tokenizer)
+    /// <param name="cleanOnly">The command reads only the clean prompts (knockout): user pairs may omit --corrupted.</param>
+    public PatchingTask Build(ParseResult parse, ITokenizer? tokenizer, bool cleanOnly = false)
     {
         if (tokenizer is null) throw new GlassboxException("This command needs a tokenizer: pass --tokenizer PATH.");
         string name = parse.GetValue(Task)!.ToLowerInvariant();
@@ -33,13 +34,16 @@ public sealed class TaskOptions
             "ioi" => PatchingTask.Ioi(new IoiDataset(tokenizer).Generate(count, seed)),
             "greater-than" or "greaterthan" => GreaterThan(tokenizer, count, seed),
             "induction" => PatchingTask.Induction(new InductionDataset(tokenizer, halfLength: 20), count, seed),
-            "pairs" => PatchingTask.Pairs(tokenizer, parse.GetValue(Clean) ?? [], parse.GetValue(Corrupted) ?? [],
+            "pairs" => PatchingTask.Pairs(tokenizer, parse.GetValue(Clean) ?? [], CorruptedOrClean(parse, cleanOnly),
                 parse.GetValue(Answer) ?? throw new GlassboxException("--task pairs needs --answer."), parse.GetValue(Wrong)),
             _ => throw new GlassboxException($"Unknown task '{name}' (use ioi, greater-than, induction or pairs)."),
         };
         if (parse.GetValue(Metric) is not { } metric) return task;
         using (task) return task.With(PatchMetric.ParseKind(metric));
     }
+
+    string[] CorruptedOrClean(ParseResult parse, bool cleanOnly) =>
+        parse.GetValue(Corrupted) is { Length: > 0 } corrupted || !cleanOnly ? parse.GetValue(Corrupted) ?? [] : parse.GetValue(Clean) ?? [];
 
     static PatchingTask GreaterThan(ITokenizer tokenizer, int count, int seed)
     {

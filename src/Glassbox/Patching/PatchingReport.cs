@@ -27,7 +27,12 @@ public sealed record PatchingReport(string Title, string Metric, double Clean, d
         return new Heatmap(title, RowAxis, ColumnAxis, RowLabels, ColumnLabels, grid).Validated();
     }
 
-    public string ToText() => string.Format(CultureInfo.InvariantCulture, "{0}: clean {1:F4}, corrupted {2:F4}, unpatched {3:F4}\n\n", Metric, Clean, Corrupted, Unpatched)
+    /// <summary>True for interventions on one run with no corrupted counterpart (knockout): the baselines are all the unmodified run.</summary>
+    bool SingleRun => Clean == Corrupted && Corrupted == Unpatched;
+
+    public string ToText() => (SingleRun
+            ? string.Format(CultureInfo.InvariantCulture, "{0}: unmodified {1:F4}\n\n", Metric, Unpatched)
+            : string.Format(CultureInfo.InvariantCulture, "{0}: clean {1:F4}, corrupted {2:F4}, unpatched {3:F4}\n\n", Metric, Clean, Corrupted, Unpatched))
         + string.Join("\n", Heatmaps.Select(h => h.ToTable()));
 
     public string ToCsv() => Effects.ToCsv();

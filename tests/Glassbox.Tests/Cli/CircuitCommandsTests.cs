@@ -36,6 +36,17 @@ public class CircuitCommandsTests
     }
 
     [Fact]
+    public void KnockoutOfAUserPromptNeedsNoCorruptionAndPrintsALayerBySourceGrid()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("knockout", "--model", Model, "--task", "pairs", "--clean", "When Mary and John went to the store , John gave a drink to",
+            "--answer", " Mary", "--wrong", " John", "--sources", "1", "--sources", "3,11", "--format", "csv");
+        Assert.True(exit == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1 + 4 * 2, lines.Length); // header + 4 layers × 2 source sets
+        Assert.Contains(lines, l => l.StartsWith("L2,\"3,11\","));
+    }
+
+    [Fact]
     public void CircuitWritesDotAndAFaithfulnessLine()
     {
         using var dir = new TempDirectory();
@@ -51,6 +62,8 @@ public class CircuitCommandsTests
     [InlineData("circuit", "--method", "magic")]
     [InlineData("patch", "--site", "elsewhere")]
     [InlineData("dla", "--task", "nope")]
+    [InlineData("knockout", "--window", "9")]
+    [InlineData("knockout", "--sources", "1,x")]
     [InlineData("patch", "--task", "pairs", "--clean", "When Mary and John went", "--corrupted", "When Mary went", "--answer", " Mary")]
     public void BadInputIsAClearError(params string[] args)
     {
