@@ -12,7 +12,7 @@ public static class PatchCommand
         var t = new TaskOptions();
         var o = new OutputOptions();
         var method = new Option<string>("--method") { Description = "exact, atp or atp* (QK fix)", DefaultValueFactory = _ => "exact" };
-        var site = new Option<string>("--site") { Description = "resid, attn, mlp, heads, heads-pos, q, k, v or pattern", DefaultValueFactory = _ => "resid" };
+        var site = new Option<string>("--site") { Description = "resid, attn, mlp, heads, heads-pos, q, k, v, pattern or attn-in (a head's whole input)", DefaultValueFactory = _ => "resid" };
         var direction = new Option<string>("--direction") { Description = "denoising (patch clean into corrupted) or noising", DefaultValueFactory = _ => "denoising" };
         var value = new Option<string>("--value") { Description = "noising replacement: resample, mean or zero", DefaultValueFactory = _ => "resample" };
         var gradDrop = new Option<bool>("--grad-drop") { Description = "AtP*: score by GradDrop (one backward per layer)" };
