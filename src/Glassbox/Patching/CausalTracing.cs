@@ -78,6 +78,14 @@ public static class CausalTracing
         }
     }
 
+    /// <summary>The positions where any clean prompt of the task differs from its corruption: the subject to add noise to.</summary>
+    public static IReadOnlyList<int> DifferingPositions(PatchingTask task)
+    {
+        using var scope = NewDisposeScope();
+        var differs = task.Clean.ne(task.Corrupted).any(0).cpu();
+        return Enumerable.Range(0, (int)task.Positions).Where(p => differs[p].item<bool>()).ToArray();
+    }
+
     static string ShortName(TracedState state) => state switch
     {
         TracedState.AttnOut => "attn_out",
