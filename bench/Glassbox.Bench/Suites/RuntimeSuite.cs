@@ -76,7 +76,7 @@ public sealed class RuntimeSuite : ISuite
         o.WriteLine("## runtime");
         o.WriteLine();
         o.WriteLine($"Model: {cfg} (random weights, {model.ParameterCount / 1e6:F1} M parameters), float32, CPU. " +
-                    $"Input: batch {batch} × {pos} tokens. Hook points: {everyPoint.Count} ({defaultPoints.Count} default + {everyPoint.Count - defaultPoints.Count} opt-in `hook_result`).");
+                    $"Input: batch {batch} × {pos} tokens. Hook points: {everyPoint.Count} ({defaultPoints.Count} default + {everyPoint.Count - defaultPoints.Count} opt-in: `hook_result` and the per-head inputs `hook_attn_in`, `hook_q/k/v_input`).");
         int rounds = fwd.Samples.Count;
         o.WriteLine($"Timing: {warmup} warm-up + {rounds} timed rounds" +
                     (minQuiet > 0 ? $" ({reps} planned, more until each variant had {minQuiet} quiet samples, at most {maxReps})" : "") + ", " +

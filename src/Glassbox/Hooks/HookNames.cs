@@ -9,7 +9,7 @@ public static class HookNames
 {
     static readonly HashSet<string> AttnPoints = new() { "q", "k", "v", "rot_q", "rot_k", "attn_scores", "pattern", "z", "result" };
     static readonly HashSet<string> MlpPoints = new() { "pre", "pre_linear", "post" };
-    static readonly HashSet<string> BlockPoints = new() { "resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_in", "mlp_out", "q_input", "k_input", "v_input" };
+    static readonly HashSet<string> BlockPoints = new() { "resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_in", "mlp_out", "attn_in", "q_input", "k_input", "v_input" };
     static readonly Dictionary<string, string> Aliases = new()
     {
         ["attn"] = "pattern", ["attn_logits"] = "attn_scores", ["scores"] = "attn_scores",

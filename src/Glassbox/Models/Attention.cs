@@ -72,7 +72,8 @@ public sealed class Attention
 
     /// <summary>
     /// xq, xk, xv: the normalised residual each projection reads, [batch, pos, d_model] shared, or
-    /// [batch, pos, head, d_model] per head (split inputs); start: absolute position of the first row.
+    /// [batch, pos, head, d_model] per head (split inputs; xk and xv have a kv_head axis, or a head axis when every query
+    /// head reads its own, which runs grouped-query attention ungrouped); start: absolute position of the first row.
     /// </summary>
     public Tensor Forward(Tensor xq, Tensor xk, Tensor xv, long start, KvCache? cache, int layer)
     {
@@ -87,14 +88,19 @@ public sealed class Attention
             q = HookRotQ!.Run(rotary.Apply(q, start));
             k = HookRotK!.Run(rotary.Apply(k, start));
         }
-        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        if (cache is not null)
+        {
+            if (k.shape[2] != Hkv)
+                throw new GlassboxException($"blocks.{layer}.hook_attn_in gives each of the {H} query heads its own keys and values, which a KV cache of {Hkv} kv heads cannot hold; run it without a cache.");
+            (k, v) = cache.Append(layer, k, v);
+        }
         long keys = k.shape[1];
 
-        // [batch, head, pos, d_head]; a kv head serves H/Hkv consecutive query heads.
+        // [batch, head, pos, d_head]; a kv head serves H/Hkv consecutive query heads (unless they were projected per query head).
         var qh = q.transpose(1, 2);
         var kh = k.transpose(1, 2);
         var vh = v.transpose(1, 2);
-        if (Hkv != H)
+        if (kh.shape[1] != H)
         {
             kh = kh.repeat_interleave(H / Hkv, dim: 1);
             vh = vh.repeat_interleave(H / Hkv, dim: 1);
@@ -121,13 +127,24 @@ public sealed class Attention
         return Linear(z.reshape(b, p, H * dh), Wo, Bo);
     }
 
-    /// <summary>[batch, pos, heads, d_head] from a shared input (one fused matmul) or from per-head inputs.</summary>
+    /// <summary>
+    /// [batch, pos, heads, d_head] from a shared input (one fused matmul) or from per-head inputs. Per-query-head inputs to a
+    /// grouped key or value projection (<c>hook_attn_in</c>) are projected ungrouped: each query head with its group's weights.
+    /// </summary>
     Tensor Project(Tensor x, Tensor w, Tensor? bias, int heads)
     {
         long b = x.shape[0], p = x.shape[1];
         if (x.dim() == 3) return Linear(x, w, bias).view(b, p, heads, cfg.DHead);
-        var y = einsum("bphd,dhe->bphe", x, w.view(cfg.DModel, heads, cfg.DHead));
-        return bias is null ? y : y + bias.view(heads, cfg.DHead);
+        var perHead = w.view(cfg.DModel, heads, cfg.DHead);
+        var perHeadBias = bias?.view(heads, cfg.DHead);
+        long group = x.shape[2] / heads;
+        if (group > 1)
+        {
+            perHead = perHead.repeat_interleave(group, dim: 1);
+            perHeadBias = perHeadBias?.repeat_interleave(group, dim: 0);
+        }
+        var y = einsum("bphd,dhe->bphe", x, perHead);
+        return perHeadBias is null ? y : y + perHeadBias;
     }
 
     /// <summary>x W + b with row vectors and input-major weights.</summary>

@@ -22,6 +22,7 @@ public sealed class TransformerBlock
 
         HookResidPre = hooks.Create(p + "hook_resid_pre", d, layer);
         int H = cfg.NHeads, Hkv = cfg.NKvHeads, dh = cfg.DHead, dm = cfg.DModel;
+        HookAttnIn = hooks.Create(p + "hook_attn_in", $"[batch, pos, head={H}, d_model={dm}]", layer, optIn: true);
         HookQInput = hooks.Create(p + "hook_q_input", $"[batch, pos, head={H}, d_model={dm}]", layer, optIn: true);
         HookKInput = hooks.Create(p + "hook_k_input", $"[batch, pos, kv_head={Hkv}, d_model={dm}]", layer, optIn: true);
         HookVInput = hooks.Create(p + "hook_v_input", $"[batch, pos, kv_head={Hkv}, d_model={dm}]", layer, optIn: true);
@@ -63,6 +64,15 @@ public sealed class TransformerBlock
 
     public HookPoint HookResidPre { get; }
     /// <summary>
+    /// Opt-in per-head copy of the residual that all of a head's query, key and value read (TransformerLens's
+    /// <c>use_attn_in</c>), so that one head's whole input can be patched at once; ln1's hooks then see the copies,
+    /// [batch, pos, head, ...]. In a grouped-query model each query head then projects its own keys and values with its
+    /// group's weights (attention runs ungrouped), so hook_k, hook_v and hook_rot_k have a head axis instead of kv_head.
+    /// It composes with the split inputs below: they start from the hooked copies (with grouped queries, hook_k_input and
+    /// hook_v_input then have a head axis too).
+    /// </summary>
+    public HookPoint HookAttnIn { get; }
+    /// <summary>
     /// Opt-in per-head copies of the residual that each head's query, key and value read (TransformerLens's
     /// <c>use_split_qkv_input</c>): hooking any of them runs ln1 on each copy, so an edge into one head's
     /// query can be patched without touching its key, its value or the other heads. ln1's hooks then see
@@ -95,15 +105,27 @@ public sealed class TransformerBlock
 
     Tensor RunAttention(Tensor pre, long start, KvCache? cache)
     {
-        if (!HookQInput.HasHooks && !HookKInput.HasHooks && !HookVInput.HasHooks)
+        bool split = HookQInput.HasHooks || HookKInput.HasHooks || HookVInput.HasHooks;
+        if (!HookAttnIn.HasHooks && !split)
         {
             var normalized = Ln1.Forward(pre);
             return Attn.Forward(normalized, normalized, normalized, start, cache, Layer);
         }
-        Tensor PerHead(HookPoint point, long heads) => point.Run(pre.unsqueeze(2).expand(pre.shape[0], pre.shape[1], heads, pre.shape[2]));
+        static Tensor PerHead(Tensor x, long heads) => x.unsqueeze(2).expand(x.shape[0], x.shape[1], heads, x.shape[2]);
+        if (!HookAttnIn.HasHooks) return SplitAttention(PerHead(pre, Attn.Heads), PerHead(pre, Attn.KvHeads), PerHead(pre, Attn.KvHeads), start, cache);
+        var attnIn = HookAttnIn.Run(PerHead(pre, Attn.Heads));
+        if (split) return SplitAttention(attnIn, attnIn, attnIn, start, cache);
+        var perHead = Ln1.Forward(attnIn);
+        return Attn.Forward(perHead, perHead, perHead, start, cache, Layer);
+    }
+
+    Tensor SplitAttention(Tensor q, Tensor k, Tensor v, long start, KvCache? cache)
+    {
+        q = HookQInput.Run(q);
+        k = HookKInput.Run(k);
+        v = HookVInput.Run(v);
         // One ln1 call over the stacked inputs, so its hooks still run once per forward pass.
-        var split = Ln1.Forward(cat([PerHead(HookQInput, Attn.Heads), PerHead(HookKInput, Attn.KvHeads), PerHead(HookVInput, Attn.KvHeads)], 2))
-            .split([Attn.Heads, Attn.KvHeads, Attn.KvHeads], 2);
+        var split = Ln1.Forward(cat([q, k, v], 2)).split([q.shape[2], k.shape[2], v.shape[2]], 2);
         return Attn.Forward(split[0], split[1], split[2], start, cache, Layer);
     }
 }

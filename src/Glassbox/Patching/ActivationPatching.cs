@@ -12,8 +12,9 @@ public enum PatchDirection { Denoising, Noising }
 public enum PatchValue { Resample, Mean, Zero }
 
 /// <summary>What one patch covers: a layer × position of the residual stream, attention or MLP output; a head at all positions
-/// or at one; a head's queries, keys, values or attention pattern.</summary>
-public enum PatchSite { ResidPre, AttnOut, MlpOut, Heads, HeadsByPosition, HeadQ, HeadK, HeadV, HeadPattern }
+/// or at one; a head's queries, keys, values or attention pattern; a head's whole input (<c>hook_attn_in</c>, which its
+/// query, key and value all read).</summary>
+public enum PatchSite { ResidPre, AttnOut, MlpOut, Heads, HeadsByPosition, HeadQ, HeadK, HeadV, HeadPattern, HeadAttnIn }
 
 /// <summary>
 /// Activation patching (Vig et al. 2020; Meng et al. 2022; Zhang &amp; Nanda 2024, arXiv 2309.16042): run one input, replace one
@@ -64,7 +65,7 @@ public static class ActivationPatching
                     (rows, columns, axes) = (Labels("L", L), Labels("H", H), ("layer", "head"));
                     break;
                 default:
-                    // q/k/v are [batch, pos, head, d_head]; the pattern is [batch, head, q, k].
+                    // q/k/v are [batch, pos, head, d_head], attn_in [batch, pos, head, d_model]; the pattern is [batch, head, q, k].
                     int headAxis = site == PatchSite.HeadPattern ? 1 : 2;
                     grid = Sweep(L, H, (l, h) => Measure(Patch(l, (x, s) => x.index_copy(headAxis, tensor(new long[] { h }, device: x.device), s.narrow(headAxis, h, 1)))));
                     (rows, columns, axes) = (Labels("L", L), Labels(site is PatchSite.HeadK or PatchSite.HeadV && H != cfg.NHeads ? "KV" : "H", H), ("layer", "head"));
@@ -111,6 +112,7 @@ public static class ActivationPatching
         PatchSite.HeadK => "k",
         PatchSite.HeadV => "v",
         PatchSite.HeadPattern => "pattern",
+        PatchSite.HeadAttnIn => "attn_in",
         _ => "z",
     };
 
@@ -125,6 +127,7 @@ public static class ActivationPatching
         "k" => PatchSite.HeadK,
         "v" => PatchSite.HeadV,
         "pattern" => PatchSite.HeadPattern,
-        _ => throw new GlassboxException($"Unknown patch site '{text}' (use resid, attn, mlp, heads, heads-pos, q, k, v or pattern)."),
+        "attn_in" or "attn-in" => PatchSite.HeadAttnIn,
+        _ => throw new GlassboxException($"Unknown patch site '{text}' (use resid, attn, mlp, heads, heads-pos, q, k, v, pattern or attn-in)."),
     };
 }

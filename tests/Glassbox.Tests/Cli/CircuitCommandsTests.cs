@@ -47,6 +47,40 @@ public class CircuitCommandsTests
     }
 
     [Fact]
+    public void PatchingEachHeadsWholeInputMatchesPatchingItsOutput()
+    {
+        double[][] Grid(string site)
+        {
+            var (exit, stdout, stderr) = CliHarness.Run("patch", "--model", Model, "--count", "10", "--site", site, "--format", "json");
+            Assert.True(exit == 0, stderr);
+            return JsonDocument.Parse(stdout).RootElement.GetProperty("values").EnumerateArray()
+                .Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+        }
+        var input = Grid("attn-in");
+        var output = Grid("heads");
+        Assert.Equal(4, input.Length);
+        for (int l = 0; l < 4; l++) for (int h = 0; h < 4; h++) Assert.Equal(output[l][h], input[l][h], 1e-4);
+    }
+
+    /// <summary>The prediction's own position is never corrupted, so restoring its attention output in every layer restores it.</summary>
+    [Fact]
+    public void TraceRestoringAttentionOutputsOverAllLayersAtTheEndGivesTheCleanMetric()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("patch", "--model", Model, "--count", "10", "--method", "trace", "--state", "attn_out", "--window", "8",
+            "--samples", "2", "--metric", "prob", "--format", "json");
+        Assert.True(exit == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        Assert.Contains("attn_out over 8-layer windows", json.GetProperty("title").GetString());
+        double clean = json.GetProperty("clean").GetDouble(), corrupted = json.GetProperty("corrupted").GetDouble();
+        Assert.True(clean - corrupted > 0.3, $"noise on the names must hurt the prediction: clean {clean}, noised {corrupted}");
+        foreach (var row in json.GetProperty("values").EnumerateArray())
+        {
+            Assert.Equal(clean, row[row.GetArrayLength() - 1].GetDouble(), 1e-4);
+            Assert.Equal(corrupted, row[0].GetDouble(), 1e-6);
+        }
+    }
+
+    [Fact]
     public void CircuitWritesDotAndAFaithfulnessLine()
     {
         using var dir = new TempDirectory();
@@ -64,6 +98,9 @@ public class CircuitCommandsTests
     [InlineData("dla", "--task", "nope")]
     [InlineData("knockout", "--window", "9")]
     [InlineData("knockout", "--sources", "1,x")]
+    [InlineData("patch", "--method", "trace", "--state", "hidden")]
+    [InlineData("patch", "--method", "trace", "--window", "0")]
+    [InlineData("patch", "--state", "attn_out")]
     [InlineData("patch", "--task", "pairs", "--clean", "When Mary and John went", "--corrupted", "When Mary went", "--answer", " Mary")]
     public void BadInputIsAClearError(params string[] args)
     {

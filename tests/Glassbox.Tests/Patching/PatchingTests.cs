@@ -82,6 +82,30 @@ public class PatchingTests
         Assert.True(Math.Abs(exact.Values[last, task.Positions - 1] - exact.Unpatched) > 1e-3);
     }
 
+    /// <summary>A head's output depends on nothing but its input, so patching its whole input (attn_in) equals patching its z.</summary>
+    [Theory]
+    [MemberData(nameof(RuntimeTests.Archs), MemberType = typeof(RuntimeTests))]
+    public void PatchingAHeadsWholeInputEqualsPatchingItsOutput(string arch)
+    {
+        using var model = TinyModels.Create(arch, ScalarType.Float64);
+        using var task = Task(model);
+        foreach (var direction in new[] { PatchDirection.Denoising, PatchDirection.Noising })
+        {
+            var input = ActivationPatching.Run(model, task, PatchSite.HeadAttnIn, direction);
+            var output = ActivationPatching.Run(model, task, PatchSite.Heads, direction);
+            Assert.Equal(output.RowLabels, input.RowLabels);
+            Assert.Equal(output.ColumnLabels, input.ColumnLabels);
+            bool moved = false;
+            for (int l = 0; l < model.Config.NLayers; l++)
+                for (int h = 0; h < model.Config.NHeads; h++)
+                {
+                    Assert.Equal(output.Values[l, h], input.Values[l, h], 1e-10);
+                    moved |= Math.Abs(input.Values[l, h] - input.Unpatched) > 1e-3;
+                }
+            Assert.True(moved, $"{direction}: no head moved the metric, so the comparison would be vacuous");
+        }
+    }
+
     [Fact]
     public void AtPIsZeroWhenSourceEqualsTarget()
     {
@@ -89,8 +113,12 @@ public class PatchingTests
         using var scope = NewDisposeScope();
         var metric = new PatchMetric(MetricKind.LogitDiff, [new MetricTarget(0, 7, [3], [11])]);
         using var task = new PatchingTask("same", TinyModels.Tokens(1, 8), TinyModels.Tokens(1, 8), metric);
-        var atp = AttributionPatching.Run(model, task, PatchSite.Heads);
-        foreach (var v in atp.Values) Assert.Equal(atp.Unpatched, v, 1e-9);
+        foreach (var site in new[] { PatchSite.Heads, PatchSite.HeadAttnIn })
+        {
+            var atp = AttributionPatching.Run(model, task, site);
+            Assert.Equal(model.Config.NHeads, atp.Values.GetLength(1));
+            foreach (var v in atp.Values) Assert.Equal(atp.Unpatched, v, 1e-9);
+        }
     }
 
     [Fact]
