@@ -32,7 +32,9 @@ public class PatchscopeTests
             var lens = LogitLens.Decode(model, cache["resid_pre", 1][0, 2]).softmax(-1);
             var (values, indices) = lens.topk(4);
             Assert.Equal(indices.data<long>().Select(x => (int)x), report.TopTokens);
-            Assert.Equal(values.to(ScalarType.Float64).data<double>().ToArray(), report.TopProbabilities);
+            // float32 through different kernels (a batched run vs one row): equal to rounding, not bit for bit.
+            var expected = values.to(ScalarType.Float64).data<double>().ToArray();
+            for (int k = 0; k < expected.Length; k++) Assert.Equal(expected[k], report.TopProbabilities[k], 6);
         }
         Assert.NotEqual(report.BaselineTopTokens, report.TopTokens);
     }
