@@ -20,6 +20,7 @@ public static class CliRunner
         LensCommand.Create(),
         ProbeCommand.Create(),
         SteerCommand.Create(),
+        AblateCommand.Create(),
         PatchscopeCommand.Create(),
         AttributeCommand.Create(),
         FlowCommand.Create(),

@@ -75,19 +75,25 @@ public static class WeightProcessing
         if (beta is not null) sd.Remove(norm + ".b");
     }
 
-    public static void CenterWriters(StateDict sd, ModelConfig cfg)
+    public static void CenterWriters(StateDict sd, ModelConfig cfg) => MapWriters(sd, cfg, t => t - t.mean([-1], keepdim: true));
+
+    /// <summary>
+    /// Replaces every weight and bias that writes to the residual stream (W_E, W_pos, each W_O and b_O, each W_out and b_out;
+    /// every row a write of d_model) by <paramref name="map"/> of it, e.g. a projection applied to every write.
+    /// </summary>
+    public static void MapWriters(StateDict sd, ModelConfig cfg, Func<Tensor, Tensor> map)
     {
-        void Center(string name) { if (sd.TryGet(name) is { } t) sd[name] = t - t.mean(new long[] { -1 }, keepdim: true); }
-        Center("embed.W_E");
-        Center("pos_embed.W_pos");
+        void Map(string name) { if (sd.TryGet(name) is { } t) sd[name] = map(t); }
+        Map("embed.W_E");
+        Map("pos_embed.W_pos");
         for (int l = 0; l < cfg.NLayers; l++)
         {
             string b = $"blocks.{l}.";
-            Center(b + "attn.W_O");
-            Center(b + "attn.b_O");
+            Map(b + "attn.W_O");
+            Map(b + "attn.b_O");
             if (cfg.AttnOnly) continue;
-            Center(b + "mlp.W_out");
-            Center(b + "mlp.b_out");
+            Map(b + "mlp.W_out");
+            Map(b + "mlp.b_out");
         }
     }
 

@@ -5,7 +5,7 @@ using Glassbox.Models;
 
 namespace Glassbox.Tests.Cli;
 
-/// <summary>glassbox lens, probe, steer and patchscope on the zoo's ioi-gpt2-4l.</summary>
+/// <summary>glassbox lens, probe, steer, ablate and patchscope on the zoo's ioi-gpt2-4l.</summary>
 public class LensCommandsTests
 {
     static readonly string Model = Path.Combine(SharedModels.RepoRoot, "models", "ioi-gpt2-4l");
@@ -38,6 +38,28 @@ public class LensCommandsTests
         var (exit, _, stderr) = CliHarness.Run("lens", "--model", Model, "--prompt", Prompt, option, value);
         Assert.Equal(2, exit);
         Assert.StartsWith("error: ", stderr.Split('\n').Last(l => l.Length > 0));
+    }
+
+    /// <summary>The saved, orthogonalised checkpoint loads back and computes what the ablation hook computes on the original.</summary>
+    [Fact]
+    public void AblateSavesACheckpointThatEqualsTheAblationHook()
+    {
+        using var dir = new TempDirectory();
+        var (exit, stdout, stderr) = CliHarness.Run("ablate", "--model", Model, "--plus", "Mary", "--plus", "Mary went", "--minus", "John", "--minus", "John went",
+            "--layer", "1", "--out", dir.Path);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("saved to", stdout);
+        using var model = ModelLoader.Load(Model);
+        using var ablated = ModelLoader.Load(dir.Path);
+        var tokenizer = ModelLoader.FindTokenizer(Model, model.Config)!;
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        long[] Ids(string text) => tokenizer.Encode(text).Select(i => (long)i).ToArray();
+        var prompt = TorchSharp.torch.tensor(Ids(Prompt)).unsqueeze(0);
+        using var direction = Glassbox.Probing.MeanDifference.FromSets(model, [Ids("Mary"), Ids("Mary went")], [Ids("John"), Ids("John went")], 1);
+        var hooked = model.RunWithHooks(prompt, Glassbox.Probing.DirectionalAblation.Hook(direction.Vector));
+        var loaded = ablated.Forward(prompt);
+        Assert.True((hooked - loaded).abs().max().item<float>() < 1e-3);
+        Assert.True((model.Forward(prompt) - loaded).abs().max().item<float>() > 1e-2, "the ablation must change the model");
     }
 
     [Fact]

@@ -80,6 +80,34 @@ public class SteeringTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Orthogonalised weights compute exactly what the ablation hook computes, on every architecture, with no hook.</summary>
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    [InlineData("neox")]
+    [InlineData("neox-sequential")]
+    [InlineData("llama2c")]
+    [InlineData("attn-only")]
+    public void OrthogonalisedWeightsEqualTheAblationHook(string arch)
+    {
+        using var model = TinyModels.Create(arch, ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        var direction = randn(model.Config.DModel, dtype: ScalarType.Float64, generator: new Generator(9));
+        var tokens = TinyModels.Tokens(2, 6);
+        var hooked = model.RunWithHooks(tokens, DirectionalAblation.Hook(direction));
+        using var orthogonal = DirectionalAblation.Orthogonalize(model, direction);
+        var (logits, cache) = orthogonal.RunWithCache(tokens, "blocks.*.hook_resid_post");
+        using (cache)
+        {
+            Assert.True((logits - hooked).abs().max().item<double>() < 1e-10);
+            Assert.True((logits - model.Forward(tokens)).abs().max().item<double>() > 1e-3, "the ablation must change the model");
+            foreach (var name in cache.Names)
+                Assert.True(matmul(cache[name], direction / direction.norm()).abs().max().item<double>() < 1e-10, name);
+        }
+        Assert.Throws<GlassboxException>(() => DirectionalAblation.Orthogonalize(model, zeros(model.Config.DModel, dtype: ScalarType.Float64)));
+        Assert.Throws<GlassboxException>(() => DirectionalAblation.Orthogonalize(model, ones(3)));
+    }
+
     /// <summary>
     /// ioi-gpt2-4l: the mean-difference direction between the residual streams of two names (A − B, layer 1, one token each)
     /// added at every position of IOI prompts raises logit(A) − logit(B) at the answer; coefficient 0 changes no logit.
