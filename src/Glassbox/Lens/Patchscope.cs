@@ -76,15 +76,12 @@ public static class Patchscope
         show ??= id => id.ToString();
 
         using var scope = NewDisposeScope();
-        var sourceName = $"blocks.{o.SourceLayer}.hook_resid_pre";
-        var (_, cache) = model.RunWithCache(tensor(source.ToArray()).unsqueeze(0), sourceName);
-        Tensor h;
-        using (cache) h = cache[sourceName][0, i].clone();
+        var h = SourceStates(model, source, i)[o.SourceLayer];
         if (o.Mapping is not null) h = o.Mapping(h);
 
-        string hookName = targetLayer < L ? $"blocks.{targetLayer}.hook_resid_pre" : $"blocks.{L - 1}.hook_resid_post";
+        string hookName = TargetHook(model, targetLayer);
         var targetTokens = tensor(target.ToArray()).unsqueeze(0);
-        var patched = model.RunWithHooks(targetTokens, (hookName, PatchOnce(h, iStar)))[0, iStar].softmax(-1);
+        var patched = Patched(model, targetTokens, targetLayer, iStar, h);
         var baseline = model.Forward(targetTokens)[0, iStar].softmax(-1);
         var (pv, pi) = patched.topk(o.TopK);
         var (bv, bi) = baseline.topk(o.TopK);
@@ -97,6 +94,21 @@ public static class Patchscope
         string text = decode?.Invoke(generated.Select(x => (int)x)) ?? string.Join(" ", generated.Select(x => show((int)x)));
         return new PatchscopeReport(o.SourceLayer, i, targetLayer, iStar, Ids(pi), Probabilities(pv), Ids(bi), Probabilities(bv), generated, text, show);
     }
+
+    /// <summary><c>x^l_i</c> of the source prompt for every layer l, [layer] of [d_model].</summary>
+    internal static Tensor[] SourceStates(HookedTransformer model, IReadOnlyList<long> source, int position)
+    {
+        var (_, cache) = model.RunWithCache(tensor(source.ToArray()).unsqueeze(0), "blocks.*.hook_resid_pre");
+        using (cache) return Enumerable.Range(0, model.Config.NLayers).Select(l => cache["resid_pre", l][0, position].clone()).ToArray();
+    }
+
+    /// <summary>Where a state is written for target layer l*: its resid_pre, or the final residual for l* = L.</summary>
+    internal static string TargetHook(HookedTransformer model, int targetLayer) =>
+        targetLayer < model.Config.NLayers ? $"blocks.{targetLayer}.hook_resid_pre" : $"blocks.{model.Config.NLayers - 1}.hook_resid_post";
+
+    /// <summary>The target's next-token distribution at <paramref name="position"/> with <paramref name="h"/> written there at <paramref name="targetLayer"/>.</summary>
+    internal static Tensor Patched(HookedTransformer model, Tensor targetTokens, int targetLayer, int position, Tensor h) =>
+        model.RunWithHooks(targetTokens, (TargetHook(model, targetLayer), PatchOnce(h, position)))[0, position].softmax(-1);
 
     /// <summary>Replaces position <paramref name="position"/> on the first call only: with a KV cache, later calls carry new positions.</summary>
     static HookFn PatchOnce(Tensor h, int position)
@@ -112,7 +124,7 @@ public static class Patchscope
         };
     }
 
-    static int Position(int position, int length, string what)
+    internal static int Position(int position, int length, string what)
     {
         if (length == 0) throw new GlassboxException($"The {what} prompt is empty.");
         int p = position < 0 ? length + position : position;

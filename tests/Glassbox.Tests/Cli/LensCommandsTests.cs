@@ -90,6 +90,24 @@ public class LensCommandsTests
         Assert.Contains("generated:", stdout);
     }
 
+    /// <summary>In a sweep of the prompt into itself, the last source layer written as the final residual reads "Mary".</summary>
+    [Fact]
+    public void PatchscopeSweepGivesEverySourceAndTargetLayer()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("patchscope", "--model", Model, "--source", Prompt, "--target", Prompt, "--sweep", "Mary", "--format", "json");
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var p = json.RootElement.GetProperty("probability");
+        Assert.Equal(4, p.GetArrayLength());
+        Assert.Equal(5, p[0].GetArrayLength());
+        Assert.Equal("Mary", json.RootElement.GetProperty("top")[3][4].GetString());
+        Assert.True(p[3][4].GetDouble() > 0.5);
+
+        (exit, _, stderr) = CliHarness.Run("patchscope", "--model", Model, "--source", Prompt);
+        Assert.Equal(2, exit);
+        Assert.Contains("--source-layer", stderr);
+    }
+
     [Fact]
     public void ProbeReadsATsvAndReportsEveryLayer()
     {

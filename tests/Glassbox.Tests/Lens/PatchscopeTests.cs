@@ -48,4 +48,31 @@ public class PatchscopeTests
         Assert.NotEqual(identity.TopProbabilities, scaled.TopProbabilities);
         Assert.Throws<GlassboxException>(() => Patchscope.Run(model, Source, Target, new PatchscopeOptions { SourceLayer = 2 }));
     }
+
+    /// <summary>
+    /// Sweeping a prompt into itself: every diagonal cell patches a state into its own place, so it is the model's own
+    /// probability; the final column writes x^l_i as the last residual, so it is the logit lens of x^l_i.
+    /// </summary>
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void ASweepOfAPromptIntoItselfHasTheModelOnTheDiagonalAndTheLogitLensInTheLastColumn(string arch)
+    {
+        using var model = TinyModels.Create(arch, ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        const long token = 11;
+        var sweep = PatchscopeSweep.Run(model, Source, Source, token, sourcePosition: 3, targetPosition: 3);
+        int L = model.Config.NLayers;
+        Assert.Equal((L, L + 1), (sweep.Probability.GetLength(0), sweep.Probability.GetLength(1)));
+        double own = model.Forward(tensor(Source).unsqueeze(0))[0, 3].softmax(-1)[token].item<double>();
+        var (_, cache) = model.RunWithCache(tensor(Source).unsqueeze(0), "blocks.*.hook_resid_pre");
+        using (cache)
+            for (int l = 0; l < L; l++)
+            {
+                Assert.Equal(own, sweep.Probability[l, l], 12);
+                Assert.Equal(LogitLens.Decode(model, cache["resid_pre", l][0, 3]).softmax(-1)[token].item<double>(), sweep.Probability[l, L], 12);
+            }
+        Assert.NotEqual(sweep.Probability[0, 1], sweep.Probability[0, 0]);
+        Assert.Throws<GlassboxException>(() => PatchscopeSweep.Run(model, Source, Source, model.Config.VocabSize));
+    }
 }
