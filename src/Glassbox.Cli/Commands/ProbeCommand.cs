@@ -18,7 +18,8 @@ public static class ProbeCommand
         var position = new Option<int>("--position") { Description = "probed token (negative counts from the end)", DefaultValueFactory = _ => -1 };
         var testFraction = new Option<double>("--test-fraction") { Description = "held-out share of the examples", DefaultValueFactory = _ => 0.3 };
         var seed = new Option<int>("--seed") { Description = "split and control-label seed", DefaultValueFactory = _ => 0 };
-        var command = new Command("probe", "Linear probes per layer with a control task: accuracy and selectivity.") { data, hook, position, testFraction, seed };
+        var scrub = new Option<bool>("--scrub") { Description = "first erase the labels from every layer (concept scrubbing: LEACE per layer) fitted on 70% of the data; probe the rest" };
+        var command = new Command("probe", "Linear probes per layer with a control task: accuracy and selectivity.") { data, hook, position, testFraction, seed, scrub };
         m.AddTo(command);
         output.AddTo(command);
         command.SetAction(parse =>
@@ -41,8 +42,19 @@ public static class ProbeCommand
                 {
                     Hook = parse.GetValue(hook)!, Position = parse.GetValue(position), TestFraction = parse.GetValue(testFraction), Seed = parse.GetValue(seed),
                 };
+                var labels = rows.Select(r => classes.IndexOf(r.Label)).ToArray();
                 parse.InvocationConfiguration.Error.WriteLine($"labels: {string.Join(", ", classes.Select((c, i) => $"{i} = {c}"))}");
-                output.Emit(parse, ProbeSweep.Run(model, prompts, rows.Select(r => classes.IndexOf(r.Label)).ToArray(), options));
+                if (!parse.GetValue(scrub))
+                {
+                    output.Emit(parse, ProbeSweep.Run(model, prompts, labels, options));
+                    return 0;
+                }
+                var (fit, rest) = ProbeSweep.Split(prompts.Length, 0.3, options.Seed);
+                using var scrubber = ConceptScrubber.Fit(model, fit.Select(i => prompts[i]).ToArray(), fit.Select(i => labels[i]).ToArray(), options.Hook, options.Position);
+                var erasers = scrubber.Hooks().Select(h => model.Hooks.Add(h.Names, h.Fn)).ToList();
+                parse.InvocationConfiguration.Error.WriteLine($"scrubbed blocks.*.hook_{options.Hook} with erasers fitted on {fit.Length} examples; probing the other {rest.Length}");
+                output.Emit(parse, ProbeSweep.Run(model, rest.Select(i => prompts[i]).ToArray(), rest.Select(i => labels[i]).ToArray(), options));
+                foreach (var e in erasers) e.Dispose();
             }
             return 0;
         });

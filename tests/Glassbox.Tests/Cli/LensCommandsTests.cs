@@ -123,4 +123,19 @@ public class LensCommandsTests
         Assert.Equal(5, lines.Length);
         Assert.All(lines.Skip(1), l => Assert.InRange(double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
     }
+
+    [Fact]
+    public void ProbeWithScrubbingProbesTheHeldOutPartAfterErasure()
+    {
+        using var zoo = new ModelZoo.ZooModel("ioi-gpt2-4l");
+        using var dir = new TempDirectory();
+        var data = dir.File("answer.tsv");
+        File.WriteAllLines(data, new IoiDataset(zoo.Tokenizer).Generate(240, 11).Select(p => $"{p.IoToken % 2}\t{p.Text}"));
+        var (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--hook", "resid_pre", "--scrub", "--format", "csv");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("fitted on 168 examples; probing the other 72", stderr);
+        var accuracies = stdout.Trim().Split('\n').Skip(1).Select(l => double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(4, accuracies.Length);
+        Assert.All(accuracies, a => Assert.True(a <= 0.7, $"test accuracy {a:F2} after scrubbing"));
+    }
 }
