@@ -13,7 +13,7 @@ public class CircuitsSuiteTests
         Assert.Equal(0, BenchRunner.Run(["circuits", "--quick"], output, TextWriter.Null));
         string report = output.ToString();
         Assert.Contains("## circuits", report);
-        foreach (var metric in new[] { CircuitsSuite.AtPSpeedup, CircuitsSuite.AcdcOverEap, CircuitsSuite.AcdcOverEapIg })
+        foreach (var metric in new[] { CircuitsSuite.AtPSpeedup, CircuitsSuite.AcdcOverEap, CircuitsSuite.AcdcOverEapIg, CircuitsSuite.AcdcOverRoutes, CircuitsSuite.RoutesOverForward })
         {
             var row = report.Split('\n').Single(l => l.Split('|').Length > 2 && l.Split('|')[1].Trim() == metric);
             double value = double.Parse(row.Split('|')[2].Trim(), System.Globalization.CultureInfo.InvariantCulture);
