@@ -50,5 +50,31 @@ public class SaeCliTests
         (exit, _, stderr) = CliHarness.Run("neurons", "--model", Model, "--layer", "9");
         Assert.Equal(2, exit);
         Assert.Contains("Layer 9", stderr);
+        (exit, _, stderr) = CliHarness.Run("neurons", "--model", Model);
+        Assert.Equal(2, exit);
+        Assert.Contains("--layer", stderr);
+    }
+
+    /// <summary>The weight-based detectors rank the last layer's neurons; the scores are shares and cosines.</summary>
+    [Fact]
+    public void NeuronsFindRanksTheLastLayerByEntropyAndFrequencyScores()
+    {
+        var (exit, stdout, stderr) = CliHarness.Run("neurons", "--model", Model, "--find", "entropy", "--format", "csv");
+        Assert.True(exit == 0, stderr);
+        var rows = stdout.Trim().Split('\n').Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(20, rows.Length);
+        Assert.All(rows, r => Assert.Equal("3", r[0]));
+        Assert.All(rows, r => Assert.InRange(double.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
+
+        (exit, stdout, stderr) = CliHarness.Run(["neurons", "--model", Model, "--find", "frequency", "--layer", "2", "--format", "json", .. Corpus]);
+        Assert.True(exit == 0, stderr);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        var top = json.RootElement.GetProperty("top").EnumerateArray().ToArray();
+        Assert.All(top, n => Assert.Equal(2, n.GetProperty("layer").GetInt32()));
+        Assert.All(top, n => Assert.InRange(Math.Abs(n.GetProperty("score").GetDouble()), 0, 1));
+
+        (exit, _, stderr) = CliHarness.Run("neurons", "--model", Model, "--find", "loud");
+        Assert.Equal(2, exit);
+        Assert.Contains("entropy or frequency", stderr);
     }
 }
