@@ -232,7 +232,7 @@ public class BrowserTests(ViewerServer server)
             var grid = page.Locator("#view-mechanisms .heatmap").Nth(i);
             Assert.Equal(maps[i].GetProperty("title").GetString(), await grid.GetAttributeAsync("data-title"));
             var cells = await grid.Locator("td").EvaluateAllAsync<string[]>("tds => tds.map(td => td.dataset.value)");
-            Assert.Equal(maps[i].GetProperty("values").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(Number)), cells.Select(c => double.Parse(c, CultureInfo.InvariantCulture)));
+            Assert.Equal(maps[i].GetProperty("values").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(ViewerServer.Number)), cells.Select(c => double.Parse(c, CultureInfo.InvariantCulture)));
         }
         // Each mechanism's table lists its heads as the API flags them.
         foreach (var label in api.GetProperty("findings").EnumerateArray().GroupBy(f => f.GetProperty("label").GetString()!))
@@ -247,7 +247,6 @@ public class BrowserTests(ViewerServer server)
         await Screenshot(page, "mechanisms.png");
     }
 
-    static double Number(JsonElement v) => v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, CultureInfo.InvariantCulture) : v.GetDouble();
 
     [BrowserFact]
     public async Task PatchingViewShowsDlaBarsAndThePatchingGrid()

@@ -141,7 +141,7 @@ public class TechniqueApiTests(ViewerServer server)
         for (int i = 0; i < expected.Scores.Count; i++)
             for (int l = 0; l < expected.Layers; l++)
                 for (int h = 0; h < expected.Heads; h++)
-                    Assert.Equal(expected.Scores[i][l, h], Number(maps[i].GetProperty("values")[l][h]));
+                    Assert.Equal(expected.Scores[i][l, h], ViewerServer.Number(maps[i].GetProperty("values")[l][h]));
         var findings = json.GetProperty("findings").EnumerateArray().ToArray();
         Assert.Equal(expected.Findings.Count, findings.Length);
         foreach (var (f, j) in expected.Findings.Zip(findings))
@@ -159,8 +159,6 @@ public class TechniqueApiTests(ViewerServer server)
         Assert.Equal(json.GetRawText(), await server.Client.GetStringAsync("/api/mechanisms"));
     }
 
-    /// <summary>Report JSON writes NaN as a string.</summary>
-    static double Number(JsonElement v) => v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetDouble();
 }
 
 [Collection(ViewerCollection.Name)]

@@ -79,6 +79,10 @@ public sealed class ViewerServer : IAsyncLifetime
         files.Dispose();
     }
 
+    /// <summary>A number of a report's JSON, which writes NaN and infinities as strings.</summary>
+    public static double Number(JsonElement v) =>
+        v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetDouble();
+
     public async Task<(int Status, JsonElement Body)> Post(string path, object body)
     {
         using var response = await Client.PostAsJsonAsync("/api/" + path, body);
