@@ -163,6 +163,11 @@ public class ApiTests(ViewerServer server)
             Assert.Equal(2, info.GetProperty("model").GetProperty("layers").GetInt32());
             var lens = await server.PostOk("lens", new { prompt = "When Mary and John" });
             Assert.Equal(3, lens.GetProperty("probabilities").GetProperty("values").GetArrayLength());
+            // The mechanisms report belongs to the model: the new one gets its own (the card's induction heads).
+            var mechanisms = await server.Client.GetFromJsonAsync<JsonElement>("/api/mechanisms");
+            Assert.Equal("attn-only-2l", mechanisms.GetProperty("model").GetString());
+            Assert.Equal(["L1H0", "L1H1", "L1H2", "L1H3"], mechanisms.GetProperty("findings").EnumerateArray()
+                .Where(f => f.GetProperty("label").GetString() == "induction").Select(f => f.GetProperty("name").GetString()!));
         }
         finally
         {
