@@ -34,7 +34,7 @@ public sealed class GlassboxServer : IAsyncDisposable
     static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
 
     /// <summary>The API's endpoints, for the "did you mean" of an unknown one.</summary>
-    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node", "neurons", "features", "dla", "patching"];
+    static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node", "flow/heads", "mechanisms", "neurons", "features", "dla", "patching"];
 
     readonly WebApplication app;
     readonly ModelSession session;
@@ -133,6 +133,8 @@ public sealed class GlassboxServer : IAsyncDisposable
             await session.Switch(roots.Check(request.Path ?? ""), http.RequestAborted);
             return Ok(Info(session));
         });
+        api.MapGet("/mechanisms", async (CancellationToken cancel) =>
+            Ok(await session.Run((_, _) => MechanismsView.Compute(session.Mechanisms), cancel)));
         // Every view: read the JSON body, then run on the model (alone, in a dispose scope) with the prompt's token ids.
         void View<T>(string route, Func<T, HookedTransformer, ITokenizer, long[], object> compute) where T : class, IPromptRequest =>
             api.MapPost(route, async (HttpContext http) =>
@@ -150,6 +152,8 @@ public sealed class GlassboxServer : IAsyncDisposable
         View<FlowRequest>("/flow", (r, model, tokenizer, ids) => FlowView.Compute(model, tokenizer, ids, r.Threshold));
         View<FlowNodeRequest>("/flow/node", (r, model, tokenizer, ids) =>
             FlowView.Project(model, tokenizer, ids, r.Node, Limits.Check("top", r.Top, 10, 1, 20)));
+        View<FlowNodeRequest>("/flow/heads", (r, model, tokenizer, ids) =>
+            FlowView.HeadWrites(model, tokenizer, ids, r.Node, Limits.Check("top", r.Top, 10, 1, 20)));
         View<NeuronRequest>("/neurons", (r, model, tokenizer, ids) => NeuronView.Compute(model, tokenizer, session.Neurons, ids, r.Layer ?? 0, r.Neuron));
         View<FeatureRequest>("/features", (r, model, tokenizer, ids) => NeuronView.ComputeFeature(model, tokenizer, session.Neurons, session.Sae, ids, r.Feature));
         View<DlaRequest>("/dla", (r, model, tokenizer, ids) => PatchingView.Dla(model, tokenizer, ids, r.Answer, r.Wrong));
@@ -161,7 +165,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         api.Map("/{**rest}", (string? rest) =>
         {
             rest ??= "";
-            if (Endpoints.Contains(rest)) throw new ApiException(405, $"/api/{rest} takes {(rest is "info" or "models" ? "GET" : "POST with a JSON body")}.");
+            if (Endpoints.Contains(rest)) throw new ApiException(405, $"/api/{rest} takes {(rest is "info" or "models" or "mechanisms" ? "GET" : "POST with a JSON body")}.");
             throw new ApiException(404, $"Unknown API endpoint '/api/{rest}': {NameSuggestions.Describe(rest, Endpoints)}");
         });
     }

@@ -1,5 +1,6 @@
 using Glassbox.Lens;
 using Glassbox.Loading;
+using Glassbox.Mechanisms;
 using Glassbox.Models;
 using Glassbox.Sae;
 using Glassbox.Tokenization;
@@ -19,6 +20,7 @@ public sealed class ModelSession : IDisposable
     readonly SparseAutoencoder? sae;
     HookedTransformer model;
     ITokenizer tokenizer;
+    MechanismsReport? mechanisms;
 
     public ModelSession(ServerOptions options, string path, string? tokenizerPath)
     {
@@ -35,6 +37,13 @@ public sealed class ModelSession : IDisposable
     public NeuronCorpus Neurons { get; private set; } = new();
 
     public ModelConfig Config => model.Config;
+
+    /// <summary>
+    /// The mechanism detectors' report on the current model: it takes seconds (a probe batch and ablation sweeps), so it is
+    /// computed on first use and kept until the model changes; use only inside <see cref="Run{T}"/>.
+    /// </summary>
+    public MechanismsReport Mechanisms =>
+        mechanisms ??= MechanismDetector.Run(model, tokenizer, options.Mechanisms, System.IO.Path.GetFileName(Path));
 
     /// <summary>The tuned lens given at start; it belongs to the start model, so it is offered only while that model is loaded.</summary>
     public TunedLens? TunedLens { get; private set; }
@@ -71,7 +80,7 @@ public sealed class ModelSession : IDisposable
             model.Dispose();
             TunedLens?.Dispose();
             Neurons.Dispose();
-            (model, tokenizer, Path, TunedLens, Neurons) = (newModel, newTokenizer, path, lens, new NeuronCorpus());
+            (model, tokenizer, Path, TunedLens, Neurons, mechanisms) = (newModel, newTokenizer, path, lens, new NeuronCorpus(), null);
         }
         finally
         {

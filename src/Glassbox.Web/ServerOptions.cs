@@ -1,3 +1,4 @@
+using Glassbox.Mechanisms;
 using static TorchSharp.torch;
 
 namespace Glassbox.Web;
@@ -15,6 +16,9 @@ public sealed record ServerOptions
 
     /// <summary>An SAE for the start model (SAELens layout: cfg.json + sae_weights.safetensors), shown on the neuron page's feature source.</summary>
     public string? SaePath { get; init; }
+
+    /// <summary>The probe and thresholds of the mechanisms view's detector run (once per loaded model).</summary>
+    public MechanismOptions Mechanisms { get; init; } = new();
 
     /// <summary>Address to bind; loopback unless the user asks otherwise (the server then warns).</summary>
     public string Host { get; init; } = "127.0.0.1";

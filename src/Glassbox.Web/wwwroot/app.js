@@ -9,8 +9,9 @@ import attribution from './view-attribution.js';
 import flow from './view-flow.js';
 import neurons from './view-neurons.js';
 import patching from './view-patching.js';
+import mechanisms from './view-mechanisms.js';
 
-const views = [tokens, attention, lens, attribution, patching, flow, neurons];
+const views = [tokens, attention, lens, attribution, patching, flow, neurons, mechanisms];
 const DEFAULT_PROMPT = 'When Mary and John went to the store , John gave a drink to';
 const $ = id => document.getElementById(id);
 const state = { info: null, prompt: '', active: views[0].id, rendered: new Map() };

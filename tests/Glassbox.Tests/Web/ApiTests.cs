@@ -117,6 +117,11 @@ public class ApiTests(ViewerServer server)
     [InlineData("models/load", "{\"path\": \"../../../etc/passwd\"}", 403, "outside the model roots")]
     [InlineData("models/load", "{\"path\": \"no-such-model\"}", 404, "No model at")]
     [InlineData("atention", "{\"prompt\": \"Mary\"}", 404, "did you mean 'attention'?")]
+    [InlineData("flow/heads", "{\"prompt\": \"Mary and John\", \"node\": \"X0_1\"}", 400, "node 'X0_1' is the embedding; no attention head writes into it.")]
+    [InlineData("flow/heads", "{\"prompt\": \"Mary and John\", \"node\": \"M1_7\"}", 400, "outside this prompt's graph")]
+    [InlineData("flow/heads", "{\"prompt\": \"Mary and John\", \"node\": \"M1_1\", \"top\": 0}", 400, "top must be between 1 and 20")]
+    [InlineData("mechanisms", "{}", 405, "/api/mechanisms takes GET")]
+    [InlineData("mechanism", "{}", 404, "did you mean 'mechanisms'?")]
     public async Task BadRequestsGetA4xxJsonError(string path, string body, int status, string message)
     {
         using var response = await server.Client.PostAsync("/api/" + path, new StringContent(body, Encoding.UTF8, "application/json"));
@@ -158,6 +163,11 @@ public class ApiTests(ViewerServer server)
             Assert.Equal(2, info.GetProperty("model").GetProperty("layers").GetInt32());
             var lens = await server.PostOk("lens", new { prompt = "When Mary and John" });
             Assert.Equal(3, lens.GetProperty("probabilities").GetProperty("values").GetArrayLength());
+            // The mechanisms report belongs to the model: the new one gets its own (the card's induction heads).
+            var mechanisms = await server.Client.GetFromJsonAsync<JsonElement>("/api/mechanisms");
+            Assert.Equal("attn-only-2l", mechanisms.GetProperty("model").GetString());
+            Assert.Equal(["L1H0", "L1H1", "L1H2", "L1H3"], mechanisms.GetProperty("findings").EnumerateArray()
+                .Where(f => f.GetProperty("label").GetString() == "induction").Select(f => f.GetProperty("name").GetString()!));
         }
         finally
         {

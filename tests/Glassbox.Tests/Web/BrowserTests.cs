@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Playwright;
@@ -193,8 +194,59 @@ public class BrowserTests(ViewerServer server)
         Assert.Equal(expected, await first.Locator(".bar-value").TextContentAsync());
         Assert.Equal(flow.GetProperty("edges").EnumerateArray().Count(e => e.GetProperty("to").GetString() == node),
             await page.Locator("#view-flow .bars").Nth(1).Locator(".bar-row").CountAsync());
+
+        // The end position after layer 2's attention: each head's write in logits, the largest write first (L2H0, which
+        // writes against the subject John), and another head on picking it.
+        string end = $"M2_{flow.GetProperty("tokens").GetArrayLength() - 1}";
+        var writes = (await server.PostOk("flow/heads", new { prompt = ViewerServer.IoiPrompt, node = end, top = 10 })).GetProperty("heads");
+        await page.ClickAsync($"#view-flow .graph-node[data-id='{end}']");
+        await page.WaitForFunctionAsync("p => { const t = document.querySelector('#view-flow .head-writes h3')?.textContent ?? ''; "
+            + "return t.startsWith('L2H') && t.includes(' at position ' + p + ':'); }", flow.GetProperty("tokens").GetArrayLength() - 1);
+        var largest = writes.EnumerateArray().MaxBy(h => h.GetProperty("norm").GetDouble()).GetProperty("head").GetInt32();
+        Assert.Equal(largest.ToString(CultureInfo.InvariantCulture), await page.InputValueAsync("#flow-head"));
+        await AssertHeadWrites(page, writes[largest]);
+        Assert.Contains("John", await page.Locator("#view-flow .head-writes .bar-row").EvaluateAllAsync<string[]>("rows => rows.slice(10).map(r => r.dataset.label)"));
         await Screenshot(page, "flow.png");
+        await page.SelectOptionAsync("#flow-head", "1");
+        await AssertHeadWrites(page, writes[1]);
     }
+
+    /// <summary>The head-writes bars are the API's promoted tokens, then its suppressed ones from the least to the most suppressed.</summary>
+    static async Task AssertHeadWrites(IPage page, JsonElement head)
+    {
+        var expected = head.GetProperty("promoted").EnumerateArray().Concat(head.GetProperty("suppressed").EnumerateArray().Reverse()).ToArray();
+        var rows = await page.Locator("#view-flow .head-writes .bar-row").EvaluateAllAsync<string[][]>("rows => rows.map(r => [r.dataset.label, r.dataset.value])");
+        Assert.Equal(expected.Select(t => t.GetProperty("token").GetString()), rows.Select(r => r[0]));
+        Assert.Equal(expected.Select(t => t.GetProperty("value").GetDouble()), rows.Select(r => double.Parse(r[1], CultureInfo.InvariantCulture)));
+    }
+
+    [BrowserFact]
+    public async Task MechanismsViewShowsTheDetectorsHeatmapsAndDetectedHeads()
+    {
+        var api = await server.Client.GetFromJsonAsync<JsonElement>("/api/mechanisms");
+        var page = await chromium.OpenView(server.Address, "mechanisms");
+        var maps = api.GetProperty("heatmaps").EnumerateArray().ToArray();
+        Assert.Equal(maps.Length, await page.Locator("#view-mechanisms .heatmap").CountAsync());
+        for (int i = 0; i < maps.Length; i++)
+        {
+            var grid = page.Locator("#view-mechanisms .heatmap").Nth(i);
+            Assert.Equal(maps[i].GetProperty("title").GetString(), await grid.GetAttributeAsync("data-title"));
+            var cells = await grid.Locator("td").EvaluateAllAsync<string[]>("tds => tds.map(td => td.dataset.value)");
+            Assert.Equal(maps[i].GetProperty("values").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(ViewerServer.Number)), cells.Select(c => double.Parse(c, CultureInfo.InvariantCulture)));
+        }
+        // Each mechanism's table lists its heads as the API flags them.
+        foreach (var label in api.GetProperty("findings").EnumerateArray().GroupBy(f => f.GetProperty("label").GetString()!))
+        {
+            var heads = await page.Locator($"#view-mechanisms table.findings[data-label='{label.Key}'] tr[data-head]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.head)");
+            Assert.Equal(label.Select(f => f.GetProperty("name").GetString()), heads);
+        }
+        // Clicking a cell lists that head's score in every grid.
+        await page.Locator("#view-mechanisms .heatmap").First.Locator("td[data-row='2'][data-col='0']").ClickAsync();
+        Assert.Equal("L2H0", await page.Locator("#view-mechanisms .head-scores h3").TextContentAsync());
+        Assert.Equal(maps.Length, await page.Locator("#view-mechanisms .head-scores tr").CountAsync());
+        await Screenshot(page, "mechanisms.png");
+    }
+
 
     [BrowserFact]
     public async Task PatchingViewShowsDlaBarsAndThePatchingGrid()

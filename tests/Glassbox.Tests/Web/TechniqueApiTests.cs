@@ -3,8 +3,11 @@ using System.Text.Json;
 using Glassbox.Attribution;
 using Glassbox.Features;
 using Glassbox.Loading;
+using Glassbox.Mechanisms;
+using Glassbox.Patching;
 using Glassbox.Sae;
 using Glassbox.Web;
+using TorchSharp;
 
 namespace Glassbox.Tests.Web;
 
@@ -79,6 +82,83 @@ public class TechniqueApiTests(ViewerServer server)
         Assert.Equal(400, status);
         Assert.Contains("threshold must be between 0 and 1", body.GetProperty("error").GetString());
     }
+
+    [Fact]
+    public async Task HeadWritesAreEachHeadsResultReadThroughTheFinalNormAndShowTheSubjectSuppressed()
+    {
+        var path = Path.Combine(ViewerServer.ModelsDir, "ioi-gpt2-4l");
+        using var model = ModelLoader.Load(path);
+        var tokenizer = ModelLoader.FindTokenizer(path, model.Config)!;
+        var ids = tokenizer.Encode(ViewerServer.IoiPrompt).Select(i => (long)i).ToArray();
+        int end = ids.Length - 1;
+        // M2 (after layer 2's attention) and X3 (entering layer 3) were both written by layer 2's heads.
+        var json = await server.PostOk("flow/heads", new { prompt = ViewerServer.IoiPrompt, node = $"M2_{end}", top = 10 });
+        Assert.Equal(json.GetProperty("heads").ToString(), (await server.PostOk("flow/heads", new { prompt = ViewerServer.IoiPrompt, node = $"X3_{end}", top = 10 })).GetProperty("heads").ToString());
+        Assert.Equal(2, json.GetProperty("layer").GetInt32());
+        Assert.Equal(end, json.GetProperty("position").GetInt32());
+
+        using var scope = torch.NewDisposeScope();
+        var (_, cache) = model.RunWithCache(torch.tensor(ids).unsqueeze(0), "blocks.2.attn.hook_result,ln_final.hook_scale");
+        using (cache)
+        {
+            var writes = cache["blocks.2.attn.hook_result"][0, end].to(torch.ScalarType.Float64);      // [head, d_model]
+            var scale = cache["ln_final.hook_scale"][0, end];
+            // Every token's logit effect of each head's write: z^h W_O^h · P(γ ⊙ W_U[:, t])/σ.
+            var all = writes.matmul(DirectLogitAttribution.ReadDirection(model, model.W_U.t().to(torch.ScalarType.Float64), scale).t()); // [head, vocab]
+            var heads = json.GetProperty("heads");
+            Assert.Equal(model.Config.NHeads, heads.GetArrayLength());
+            foreach (var head in heads.EnumerateArray())
+            {
+                int h = head.GetProperty("head").GetInt32();
+                Assert.Equal(writes[h].norm().item<double>(), head.GetProperty("norm").GetDouble(), 9);
+                var (top, bottom) = (all[h].topk(10), all[h].topk(10, largest: false));
+                foreach (var (side, expected) in new[] { ("promoted", top), ("suppressed", bottom) })
+                {
+                    var tokens = head.GetProperty(side).EnumerateArray().ToArray();
+                    Assert.Equal(expected.indexes.data<long>().Select(i => (int)i), tokens.Select(t => t.GetProperty("id").GetInt32()));
+                    var values = expected.values.data<double>().ToArray();
+                    for (int k = 0; k < 10; k++) Assert.Equal(values[k], tokens[k].GetProperty("value").GetDouble(), 1e-4);
+                }
+            }
+            // L2H0, the card's strongest subject suppressor, writes against the subject John at the end position.
+            Assert.Contains("John", heads[0].GetProperty("suppressed").EnumerateArray().Select(t => t.GetProperty("token").GetString()!.Trim()));
+        }
+    }
+
+    [Fact]
+    public async Task MechanismsAreTheDetectorsReportOnTheLoadedModel()
+    {
+        var json = await server.Client.GetFromJsonAsync<JsonElement>("/api/mechanisms");
+        var path = Path.Combine(ViewerServer.ModelsDir, "ioi-gpt2-4l");
+        using var model = ModelLoader.Load(path);
+        var expected = MechanismDetector.Run(model, ModelLoader.FindTokenizer(path, model.Config)!, ViewerServer.Mechanisms, "ioi-gpt2-4l");
+
+        Assert.Equal("ioi-gpt2-4l", json.GetProperty("model").GetString());
+        Assert.Equal(expected.InductionLoss.SecondHalf, json.GetProperty("inductionLoss").GetProperty("secondHalf").GetDouble());
+        Assert.Equal(expected.Ioi!.LogitDiff, json.GetProperty("ioiLogitDiff").GetDouble());
+        var maps = json.GetProperty("heatmaps");
+        Assert.Equal(expected.Scores.Select(s => s.Metric), maps.EnumerateArray().Select(m => m.GetProperty("title").GetString()));
+        for (int i = 0; i < expected.Scores.Count; i++)
+            for (int l = 0; l < expected.Layers; l++)
+                for (int h = 0; h < expected.Heads; h++)
+                    Assert.Equal(expected.Scores[i][l, h], ViewerServer.Number(maps[i].GetProperty("values")[l][h]));
+        var findings = json.GetProperty("findings").EnumerateArray().ToArray();
+        Assert.Equal(expected.Findings.Count, findings.Length);
+        foreach (var (f, j) in expected.Findings.Zip(findings))
+        {
+            Assert.Equal((f.Name, f.Label, f.Verdict), (j.GetProperty("name").GetString(), j.GetProperty("label").GetString(), j.GetProperty("verdict").GetString()));
+            Assert.Equal(f.Score, j.GetProperty("score").GetDouble());
+            Assert.Equal(f.EvidenceValue, j.GetProperty("evidenceValue").ValueKind == JsonValueKind.Null ? null : j.GetProperty("evidenceValue").GetDouble());
+        }
+        Assert.Equal(expected.Groups.Select(g => (g.Label, g.Clean, g.Ablated)),
+            json.GetProperty("groups").EnumerateArray().Select(g => (g.GetProperty("label").GetString()!, g.GetProperty("clean").GetDouble(), g.GetProperty("ablated").GetDouble())));
+        // The card's subject-suppression mover is among the detected heads.
+        Assert.Contains(expected.Findings, f => f is { Name: "L2H0", Label: "IOI S-suppression mover" });
+
+        // Kept for the session: a second request sends the same report.
+        Assert.Equal(json.GetRawText(), await server.Client.GetStringAsync("/api/mechanisms"));
+    }
+
 }
 
 [Collection(ViewerCollection.Name)]

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Glassbox.Lens;
 using Glassbox.Loading;
+using Glassbox.Mechanisms;
 using Glassbox.Sae;
 using Glassbox.Web;
 
@@ -14,6 +15,9 @@ public sealed class ViewerServer : IAsyncLifetime
     public const int MaxTokens = 40;
     public const string SaeHook = "blocks.1.hook_resid_post";
     public const int SaeFeatures = 32;
+
+    /// <summary>A smaller probe than the default (4 sequences, 40 IOI prompts) keeps the mechanisms view's detector run to seconds.</summary>
+    public static MechanismOptions Mechanisms { get; } = new() { Sequences = 4, IoiPrompts = 40 };
 
     public static string ModelsDir => Path.Combine(SharedModels.RepoRoot, "models");
 
@@ -62,6 +66,7 @@ public sealed class ViewerServer : IAsyncLifetime
             SaePath = SaeDirectory,
             Port = 0,
             MaxTokens = MaxTokens,
+            Mechanisms = Mechanisms,
         }, Log);
         Client = new HttpClient { BaseAddress = server.Address };
     }
@@ -73,6 +78,10 @@ public sealed class ViewerServer : IAsyncLifetime
         if (server is not null) await server.DisposeAsync();
         files.Dispose();
     }
+
+    /// <summary>A number of a report's JSON, which writes NaN and infinities as strings.</summary>
+    public static double Number(JsonElement v) =>
+        v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetDouble();
 
     public async Task<(int Status, JsonElement Body)> Post(string path, object body)
     {
