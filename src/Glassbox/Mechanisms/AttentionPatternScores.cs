@@ -79,6 +79,20 @@ public static class AttentionPatternScores
         return pattern.to(ScalarType.Float64)[.., .., 1.., 0].mean(new long[] { 0, 2 }).cpu().data<double>().ToArray();
     }
 
+    /// <summary>
+    /// The value half of the sink test (Xiao et al. 2023): per head, the mean norm of what position 0 would write,
+    /// <c>‖v_0 W_O^h‖</c>, over the mean <c>‖v_j W_O^h‖</c> of the other positions. A sink that attracts attention while
+    /// writing little scores well below 1. <paramref name="v"/> is <c>hook_v</c> [batch, pos, kv_head, d_head]; W_O [head, d_head, d_model].
+    /// </summary>
+    public static double[] SinkValueNorm(Tensor v, Tensor wO)
+    {
+        using var scope = NewDisposeScope();
+        long heads = wO.shape[0], group = heads / v.shape[2];
+        var perHead = v.to(ScalarType.Float64).repeat_interleave(group, dim: 2);                          // [batch, pos, head, d_head]
+        var norms = einsum("bphe,hed->bphd", perHead, wO.to(ScalarType.Float64)).norm(-1, false, 2);     // [batch, pos, head]
+        return (norms[.., 0].mean([0]) / norms[.., 1..].mean([0, 1])).cpu().data<double>().ToArray();
+    }
+
     internal static void Fill(double[,] grid, int layer, double[] values)
     {
         for (int h = 0; h < values.Length; h++) grid[layer, h] = values[h];

@@ -31,10 +31,10 @@ public static class MechanismDetector
 
         HeadScores previous, duplicate, induction;
         var offsetFraction = new double[L, H]; var offsetDelta = new double[L, H];
-        var sink = new double[L, H]; var suppressionEffect = new double[L, H];
+        var sink = new double[L, H]; var sinkValue = new double[L, H]; var suppressionEffect = new double[L, H];
         ResidualStreamStats residual;
         DeadNeurons? dead = null;
-        string names = "blocks.*.attn.hook_pattern,blocks.*.attn.hook_z,ln_final.hook_scale,blocks.*.hook_resid_pre," + HookNames.Full("resid_post", L - 1)
+        string names = "blocks.*.attn.hook_pattern,blocks.*.attn.hook_z,blocks.*.attn.hook_v,ln_final.hook_scale,blocks.*.hook_resid_pre," + HookNames.Full("resid_post", L - 1)
             + (cfg.AttnOnly ? "" : ",blocks.*.mlp.hook_pre");
         var (_, cache) = model.RunWithCache(tokens, names);
         using (cache)
@@ -47,6 +47,7 @@ public static class MechanismDetector
                 AttentionPatternScores.Fill(offsetFraction, l, fraction);
                 AttentionPatternScores.Fill(offsetDelta, l, [.. delta.Select(d => (double)d)]);
                 AttentionPatternScores.Fill(sink, l, AttentionPatternScores.SinkMass(pattern));
+                AttentionPatternScores.Fill(sinkValue, l, AttentionPatternScores.SinkValueNorm(cache["v", l], model.Blocks[l].Attn.W_O));
                 AttentionPatternScores.Fill(suppressionEffect, l, CopySuppression.AttendedTokenEffect(model, cache, tokens, l));
             }
             residual = ResidualStreamStats.Measure(cache, L);
@@ -78,10 +79,11 @@ public static class MechanismDetector
         var ioi = ioiAccuracy >= o.IoiAccuracy ? IoiHeads.Measure(model, ioiPrompts!) : null;
 
         HeadScores offsetScore = new("fixed-offset fraction", offsetFraction), sinkScore = new("attention-sink mass", sink),
+            sinkValueScore = new("sink value norm (position 0 ÷ others)", sinkValue),
             suppressionScore = new("copy suppression (weights)", suppressionWeights), successorScore = new("successor", successor);
         var scores = new List<HeadScores>
         {
-            previous, duplicate, induction, offsetScore, new("fixed offset δ", offsetDelta), sinkScore, copying,
+            previous, duplicate, induction, offsetScore, new("fixed offset δ", offsetDelta), sinkScore, sinkValueScore, copying,
             suppressionScore, new("copy suppression (DLA on attended token)", suppressionEffect),
         };
         // Successor scores exist only when the vocabulary holds enough ordinal pairs.
@@ -103,7 +105,8 @@ public static class MechanismDetector
         Flag("duplicate-token", duplicate, (l, h) => duplicate[l, h] >= o.AttentionThreshold);
         Flag("induction", induction, (l, h) => induction[l, h] >= o.AttentionThreshold, (l, h) => InductionDetail(composition, copying, l, h, H));
         Flag("fixed-offset", offsetScore, (l, h) => offsetFraction[l, h] >= o.PositionalThreshold, (l, h) => $"δ = {offsetDelta[l, h]}");
-        Flag("attention sink", sinkScore, (l, h) => sink[l, h] >= o.SinkThreshold);
+        Flag("attention sink", sinkScore, (l, h) => sink[l, h] >= o.SinkThreshold && sinkValue[l, h] < o.SinkValueNormThreshold,
+            (l, h) => $"value norm at position 0: {sinkValue[l, h]:F2} × the others'");
         Flag("copy suppression", suppressionScore, (l, h) => copying[l, h] < 0 && suppressionWeights[l, h] >= o.CopySuppressionThreshold,
             (l, h) => $"copying {copying[l, h]:F2}, DLA on attended token {suppressionEffect[l, h]:F3}");
         Flag("successor", successorScore, (l, h) => hasSuccessor && successor[l, h] >= o.SuccessorThreshold);

@@ -20,6 +20,8 @@ public sealed record MechanismOptions
     public double AttentionThreshold { get; init; } = 0.4;
     public double PositionalThreshold { get; init; } = 0.9;
     public double SinkThreshold { get; init; } = 0.5;
+    /// <summary>A sink also writes little: ‖v_0 W_O‖ below this fraction of the other positions' mean.</summary>
+    public double SinkValueNormThreshold { get; init; } = 0.5;
     public double CopySuppressionThreshold { get; init; } = 0.5;
     public double SuccessorThreshold { get; init; } = 0.5;
     /// <summary>A direct effect counts when it is at least this fraction of the largest positive one.</summary>

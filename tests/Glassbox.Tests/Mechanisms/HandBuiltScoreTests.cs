@@ -29,6 +29,19 @@ public class HandBuiltScoreTests
         Assert.Equal([1.0 / 7, 3.0 / 7, 1.0], AttentionPatternScores.SinkMass(p));  // queries 1..7 that land on position 0
     }
 
+    /// <summary>Two query heads share one kv head (grouped); W_O scales head 0 by 1 and head 1 by 2, which cancels in the ratio.</summary>
+    [Fact]
+    public void SinkValueNormComparesPositionZerosWriteWithTheOthers()
+    {
+        using var scope = NewDisposeScope();
+        var v = ones(2, 4, 1, 3, dtype: ScalarType.Float64);
+        v[.., 0] = 0.25;                                       // position 0 writes a quarter of the others
+        var wO = stack([eye(3, 5, dtype: ScalarType.Float64), 2 * eye(3, 5, dtype: ScalarType.Float64)]);
+        var ratio = AttentionPatternScores.SinkValueNorm(v, wO);
+        Assert.Equal(0.25, ratio[0], 12);
+        Assert.Equal(0.25, ratio[1], 12);
+    }
+
     [Fact]
     public void FixedOffsetFindsTheSharedOffsetAndItsFraction()
     {
