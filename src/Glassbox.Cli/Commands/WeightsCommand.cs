@@ -14,8 +14,9 @@ public static class WeightsCommand
         var layer = new Option<int?>("--layer") { Description = "with --head: show this head's circuits" };
         var head = new Option<int?>("--head") { Description = "with --layer: show this head's circuits" };
         var top = new Option<int>("--top") { Description = "token pairs to list per full circuit", DefaultValueFactory = _ => 10 };
+        var effective = new Option<bool>("--effective-embedding") { Description = "heads after layer 0 read W_E + MLP_0(W_E) in the full circuits" };
         var command = new Command("weights", "Weight circuits: copying scores and Q/K/V composition between heads, or one head's full OV and QK circuits over the vocabulary.")
-            { layer, head, top };
+            { layer, head, top, effective };
         m.AddTo(command);
         o.AddTo(command);
         command.SetAction(parse =>
@@ -25,7 +26,7 @@ public static class WeightsCommand
             var (model, tokenizer) = m.Load(parse, parse.InvocationConfiguration.Error);
             using (model)
             {
-                IReport report = l is null ? WeightsOverview.Compute(model) : HeadCircuitReport.Compute(model, tokenizer, l.Value, h!.Value, parse.GetValue(top));
+                IReport report = l is null ? WeightsOverview.Compute(model) : HeadCircuitReport.Compute(model, tokenizer, l.Value, h!.Value, parse.GetValue(top), parse.GetValue(effective));
                 o.Emit(parse, report);
             }
             return 0;

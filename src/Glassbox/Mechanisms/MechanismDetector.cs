@@ -54,7 +54,8 @@ public static class MechanismDetector
             if (!cfg.AttnOnly) dead = DeadNeurons.Count(cache, L);
         }
 
-        var circuits = new HeadCircuits(model);
+        // Copy-suppression and successor scores read the effective embedding (techniques §5, McDougall et al. 2023).
+        using var circuits = new HeadCircuits(model, effectiveEmbedding: true);
         var copying = WeightsOverview.CopyingScores(model);
         var composition = CompositionScores.Compute(model, o.Seed);
         int stride = Math.Max(1, data.TokenIds.Count / o.CopySuppressionTokens);

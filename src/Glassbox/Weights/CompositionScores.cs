@@ -18,7 +18,7 @@ public sealed record CompositionScores(Heatmap Q, Heatmap K, Heatmap V, double B
     public static CompositionScores Compute(HookedTransformer model, int seed = 0)
     {
         using var scope = NewDisposeScope();
-        var circuits = new HeadCircuits(model);
+        using var circuits = new HeadCircuits(model);
         int L = model.Config.NLayers, H = model.Config.NHeads, writers = (L - 1) * H, readers = (L - 1) * H;
         double[,] q = Filled(writers, readers), k = Filled(writers, readers), v = Filled(writers, readers);
         var ov = Enumerable.Range(0, L).Select(circuits.OV).ToArray();

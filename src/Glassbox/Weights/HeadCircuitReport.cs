@@ -18,12 +18,12 @@ public sealed record TokenPair(int Row, string RowToken, int Column, string Colu
 public sealed record HeadCircuitReport(int Layer, int Head, double CopyingScore, double[] OvSingularValues,
     IReadOnlyList<TokenPair> TopOv, IReadOnlyList<TokenPair> TopQk) : IReport
 {
-    public static HeadCircuitReport Compute(HookedTransformer model, ITokenizer? tokenizer, int layer, int head, int top = 10)
+    public static HeadCircuitReport Compute(HookedTransformer model, ITokenizer? tokenizer, int layer, int head, int top = 10, bool effectiveEmbedding = false)
     {
         if ((uint)layer >= model.Config.NLayers || (uint)head >= model.Config.NHeads)
             throw new GlassboxException($"Head L{layer}H{head} does not exist: the model has {model.Config.NLayers} layers of {model.Config.NHeads} heads.");
         using var scope = NewDisposeScope();
-        var circuits = new HeadCircuits(model);
+        using var circuits = new HeadCircuits(model, effectiveEmbedding);
         var fullOv = circuits.FullOV(layer);
         var ov = new FactoredMatrix(fullOv.Left[head], fullOv.Right[head]);
         var fullQk = circuits.FullQK(layer);

@@ -10,13 +10,14 @@ namespace Glassbox.Weights;
 /// number per position, is left out), and grouped kv heads are repeated to their query heads. Full circuits go through the
 /// vocabulary: OV <c>N(W_E) W_OV W_U'</c> and QK <c>N(W_E) W_QK N(W_E)ᵀ</c>, each <c>[head, V, V]</c> and factored through
 /// <c>d_head</c>; <c>N</c> divides each embedding row by its norm statistic and <c>W_U' = P diag(γ_f) W_U</c>. Positions are
-/// left out (learned <c>W_pos</c> and rotary offsets), as are earlier MLPs (no effective embedding).
+/// left out (learned <c>W_pos</c> and rotary offsets). With <paramref name="effectiveEmbedding"/>, heads after layer 0 read the
+/// effective embedding <c>W_E + MLP_0(W_E)</c> (McDougall et al. 2023; Gould et al. 2024): in GPT-2-like models the first MLP
+/// acts as part of the embedding.
 /// </summary>
-public sealed class HeadCircuits
+public sealed class HeadCircuits(HookedTransformer model, bool effectiveEmbedding = false) : IDisposable
 {
-    readonly HookedTransformer model;
-
-    public HeadCircuits(HookedTransformer model) => this.model = model;
+    const int EmbeddingChunk = 4096;
+    Tensor? effective;
 
     /// <summary><c>P diag(γ) W</c> for the weights <c>W [.., d, ·]</c> read through <paramref name="norm"/>.</summary>
     Tensor ReadThrough(Norm norm, Tensor weight)
@@ -40,24 +41,46 @@ public sealed class HeadCircuits
     /// <summary><c>W_Q W_Kᵀ</c>, <c>[head, d, d]</c>.</summary>
     public FactoredMatrix QK(int layer) => new(Queries(layer), Keys(layer).mT);
 
-    /// <summary>The token embeddings as the norm sees them: each row of <c>W_E</c> (centred for LayerNorm) divided by its RMS.</summary>
-    public Tensor NormalisedEmbedding()
+    /// <summary>
+    /// The token embeddings a head of <paramref name="layer"/> reads, as the norm sees them: each row (centred for LayerNorm)
+    /// divided by its RMS. The rows are <c>W_E</c>, or the effective embedding for layers after 0 when it was asked for.
+    /// </summary>
+    public Tensor NormalisedEmbedding(int layer = 0)
     {
-        var e = model.W_E.to(ScalarType.Float64);
+        var e = UseEffective(layer) ? EffectiveEmbedding() : model.W_E.to(ScalarType.Float64);
         if (model.Config.Norm == NormKind.LayerNorm) e = e - e.mean(new long[] { -1 }, keepdim: true);
         return e / e.square().mean(new long[] { -1 }, keepdim: true).sqrt().clamp_min(1e-12);
+    }
+
+    bool UseEffective(int layer) => effectiveEmbedding && layer > 0 && model.Blocks[0].Mlp is not null;
+
+    /// <summary><c>W_E + MLP_0(N_2(W_E))</c>, <c>[V, d]</c> in float64: each token alone through block 0's MLP (no position, no attention).</summary>
+    public Tensor EffectiveEmbedding()
+    {
+        if (effective is not null) return effective;
+        var block = model.Blocks[0];
+        var mlp = block.Mlp ?? throw new GlassboxException("The model has no MLP in block 0, so its effective embedding is W_E itself.");
+        using var noGrad = no_grad();
+        var rows = new List<Tensor>();
+        for (long start = 0; start < model.Config.VocabSize; start += EmbeddingChunk)
+        {
+            using var scope = NewDisposeScope();
+            var e = model.W_E.narrow(0, start, Math.Min(EmbeddingChunk, model.Config.VocabSize - start)).unsqueeze(0);
+            rows.Add((e + mlp.Forward(block.Ln2!.Forward(e)))[0].to(ScalarType.Float64).MoveToOuterDisposeScope());
+        }
+        return effective = cat(rows, 0).DetachFromDisposeScope();
     }
 
     /// <summary><c>P diag(γ_f) W_U</c>, <c>[d, V]</c>: the unembedding with the final norm's weight folded in.</summary>
     public Tensor Unembedding() => ReadThrough(model.LnFinal, model.W_U);
 
     /// <summary><c>N(W_E) W_OV W_U'</c>, <c>[head, V, V]</c>: row <c>s</c> holds the logits a head raises when it attends to token <c>s</c>.</summary>
-    public FactoredMatrix FullOV(int layer) => OV(layer).After(NormalisedEmbedding()).Then(Unembedding());
+    public FactoredMatrix FullOV(int layer) => OV(layer).After(NormalisedEmbedding(layer)).Then(Unembedding());
 
     /// <summary><c>N(W_E) W_QK N(W_E)ᵀ</c>, <c>[head, V, V]</c>: entry <c>(q, k)</c> is the attention score of query token <c>q</c> on key token <c>k</c>.</summary>
     public FactoredMatrix FullQK(int layer)
     {
-        var e = NormalisedEmbedding();
+        var e = NormalisedEmbedding(layer);
         return QK(layer).After(e).Then(e.mT);
     }
 
@@ -74,4 +97,7 @@ public sealed class HeadCircuits
 
     /// <summary><c>Σ Re λ / Σ |λ|</c> over the last dimension of complex eigenvalues.</summary>
     public static Tensor CopyingScore(Tensor eigenvalues) => eigenvalues.real.sum(-1) / eigenvalues.abs().sum(-1).clamp_min(1e-30);
+
+    /// <summary>Frees the cached effective embedding.</summary>
+    public void Dispose() => effective?.Dispose();
 }

@@ -12,7 +12,7 @@ public sealed record WeightsOverview(HeadScores Copying, CompositionScores Compo
     /// <summary>The copying score of every head, [layer, head].</summary>
     public static HeadScores CopyingScores(HookedTransformer model)
     {
-        var circuits = new HeadCircuits(model);
+        using var circuits = new HeadCircuits(model);
         var values = new double[model.Config.NLayers, model.Config.NHeads];
         for (int l = 0; l < model.Config.NLayers; l++)
         {

@@ -112,7 +112,7 @@ public class FactoredMatrixTests
     {
         using var model = TinyModels.Create("gpt2", ScalarType.Float64);
         using var scope = NewDisposeScope();
-        var circuits = new HeadCircuits(model);
+        using var circuits = new HeadCircuits(model);
         int layer = 1, head = 2;
         var blk = model.Blocks[layer];
         var e = model.W_E - model.W_E.mean(new long[] { -1 }, keepdim: true);
@@ -125,5 +125,35 @@ public class FactoredMatrixTests
         var wq = centre.matmul(blk.Ln1.W.unsqueeze(1) * blk.Attn.W_Q[head]);
         var wk = centre.matmul(blk.Ln1.W.unsqueeze(1) * blk.Attn.W_K[head]);
         Assert.True(circuits.FullQK(layer).Dense()[head].allclose(e.matmul(wq).matmul(wk.mT).matmul(e.mT), rtol: 1e-9, atol: 1e-9));
+    }
+
+    /// <summary>
+    /// The effective embedding of token t is what the residual holds after block 0 when only the token is there: run t with
+    /// the position embedding and block 0's attention output zeroed, and W_E[t] + hook_mlp_out is its row. Heads of layer 0
+    /// keep reading W_E; later heads read the effective rows.
+    /// </summary>
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void TheEffectiveEmbeddingIsTheTokenThroughTheFirstMlpAlone(string arch)
+    {
+        using var model = TinyModels.Create(arch, ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        using var circuits = new HeadCircuits(model, effectiveEmbedding: true);
+        var effective = circuits.EffectiveEmbedding();
+        var tokens = tensor(new long[] { 5, 17, 42 }).unsqueeze(1);
+        Glassbox.Hooks.HookFn zero = (x, _) => zeros_like(x);
+        using var attention = model.Hooks.Add("blocks.0.hook_attn_out", zero);
+        using var position = model.W_pos is null ? null : model.Hooks.Add("hook_pos_embed", zero);
+        var (_, cache) = model.RunWithCache(tokens, "blocks.0.hook_mlp_out");
+        using (cache)
+            Assert.True((model.W_E.index_select(0, tokens.squeeze(1)) + cache["blocks.0.hook_mlp_out"][.., 0] - effective.index_select(0, tokens.squeeze(1))).abs().max().item<double>() < 1e-10);
+
+        using var plain = new HeadCircuits(model);
+        Assert.True(circuits.FullOV(0).Dense().allclose(plain.FullOV(0).Dense()));
+        Assert.False(circuits.FullOV(1).Dense().allclose(plain.FullOV(1).Dense()));
+        var e = effective - (model.Config.Norm == Glassbox.Models.NormKind.LayerNorm ? effective.mean([-1], keepdim: true) : zeros(1, dtype: ScalarType.Float64));
+        e = e / e.square().mean([-1], keepdim: true).sqrt();
+        Assert.True(circuits.NormalisedEmbedding(1).allclose(e, rtol: 1e-12, atol: 1e-12));
     }
 }
