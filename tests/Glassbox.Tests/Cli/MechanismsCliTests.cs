@@ -41,4 +41,20 @@ public class MechanismsCliTests
         Assert.Equal(2, exit);
         Assert.Contains("L2H0 does not exist", stderr);
     }
+
+    /// <summary>ioi-gpt2-4l has an MLP in block 0: the effective embedding changes layer 2's full circuits, not layer 0's.</summary>
+    [Fact]
+    public void WeightsWithTheEffectiveEmbeddingChangeOnlyHeadsAfterLayerZero()
+    {
+        string ioi = Path.Combine(SharedModels.RepoRoot, "models", "ioi-gpt2-4l");
+        double Copying(int layer, params string[] extra)
+        {
+            var (exit, stdout, stderr) = CliHarness.Run(["weights", "--model", ioi, "--layer", layer.ToString(), "--head", "0", "--format", "json", .. extra]);
+            Assert.True(exit == 0, stderr);
+            using var json = JsonDocument.Parse(stdout);
+            return json.RootElement.GetProperty("copyingScore").GetDouble();
+        }
+        Assert.Equal(Copying(0), Copying(0, "--effective-embedding"));
+        Assert.NotEqual(Copying(2), Copying(2, "--effective-embedding"));
+    }
 }
