@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Glassbox.Mechanisms;
 using Glassbox.Web;
 
 namespace Glassbox.Cli.Commands;
@@ -15,7 +16,8 @@ public static class ServeCommand
         var maxTokens = new Option<int>("--max-tokens") { Description = "longest prompt accepted, in tokens (capped by the model's context)", DefaultValueFactory = _ => 256 };
         var tunedLens = new Option<string?>("--tuned-lens") { Description = "tuned lens for the model (from glassbox lens --save, or a tuned-lens directory): adds the tuned lens view" };
         var sae = new Option<string?>("--sae") { Description = "SAE for the model (a SAELens-layout directory): adds SAE features to the neuron page" };
-        var command = new Command("serve", "Local web viewer: tokens, attention, lenses and more, in the browser.") { port, host, roots, maxTokens, tunedLens, sae };
+        var mechanismSequences = new Option<int>("--mechanisms-sequences") { Description = "repeated random sequences the mechanisms view probes with", DefaultValueFactory = _ => new MechanismOptions().Sequences };
+        var command = new Command("serve", "Local web viewer: tokens, attention, lenses and more, in the browser.") { port, host, roots, maxTokens, tunedLens, sae, mechanismSequences };
         m.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
@@ -31,6 +33,8 @@ public static class ServeCommand
                 MaxTokens = parse.GetValue(maxTokens),
                 TunedLensPath = parse.GetValue(tunedLens),
                 SaePath = parse.GetValue(sae),
+                Mechanisms = new MechanismOptions { Sequences = parse.GetValue(mechanismSequences) > 0 ? parse.GetValue(mechanismSequences)
+                    : throw new GlassboxException($"--mechanisms-sequences must be positive, got {parse.GetValue(mechanismSequences)}.") },
             };
             await using var server = await GlassboxServer.StartAsync(options, parse.InvocationConfiguration.Error, cancel);
             parse.InvocationConfiguration.Error.WriteLine("Press Ctrl+C to stop.");

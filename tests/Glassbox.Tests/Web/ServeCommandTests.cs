@@ -32,4 +32,12 @@ public class ServeCommandTests
         Assert.Equal(2, exit);
         Assert.Contains("reads 'blocks.9.hook_resid_post', which this model does not have", stderr);
     }
+
+    [Fact]
+    public void ANonPositiveMechanismsProbeIsAClearError()
+    {
+        var (exit, _, stderr) = CliHarness.Run("serve", "--model", Model, "--mechanisms-sequences", "0", "--port", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--mechanisms-sequences must be positive", stderr);
+    }
 }
