@@ -96,6 +96,8 @@ public sealed class InformationFlowRoutes : IReport
         {
             var node = queue.Dequeue();
             if (!node.Mid && node.Layer == 0) continue;
+            // A node's parts are [position, head, d_model]: free them before the next node, or a long prompt's walk piles them up.
+            using var step = NewDisposeScope();
             int l = node.Mid ? node.Layer : node.Layer - 1, i = node.Position;
             if (!node.Mid && HasMid(l))
             {
