@@ -125,6 +125,34 @@ public class LensCommandsTests
     }
 
     [Fact]
+    public void ProbeKindsAndMdlAreFlagsAndUnknownKindsAreErrors()
+    {
+        using var zoo = new ModelZoo.ZooModel("ioi-gpt2-4l");
+        using var dir = new TempDirectory();
+        var data = dir.File("order.tsv");
+        File.WriteAllLines(data, new IoiDataset(zoo.Tokenizer).Generate(60, 3).Select(p => $"{p.Order}\t{p.Text}"));
+        var (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--probe", "mlp", "--mdl", "--format", "csv");
+        Assert.True(exit == 0, stderr);
+        var lines = stdout.Trim().Split('\n');
+        Assert.Equal("layer,codelength_bits,compression,control_codelength_bits,control_compression", lines[0]);
+        Assert.Equal(5, lines.Length);
+        Assert.All(lines.Skip(1), l => Assert.True(double.Parse(l.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture) > 0, l));
+
+        (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--probe", "mass-mean", "--format", "json");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("mass-mean", System.Text.Json.JsonDocument.Parse(stdout).RootElement.GetProperty("probe").GetString());
+
+        (exit, _, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--probe", "mpl");
+        Assert.Equal(2, exit);
+        Assert.Contains("Unknown probe 'mpl'", stderr);
+        Assert.Contains("'mlp'", stderr);
+
+        (exit, _, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--probe", "mass-mean", "--mdl");
+        Assert.Equal(2, exit);
+        Assert.Contains("not calibrated", stderr);
+    }
+
+    [Fact]
     public void ProbeWithScrubbingProbesTheHeldOutPartAfterErasure()
     {
         using var zoo = new ModelZoo.ZooModel("ioi-gpt2-4l");
