@@ -80,7 +80,7 @@ public sealed class MlpProbe : IProbe
                 else sinceBest++;
             }
         }
-        var kept = validate ? best : p.Select(t => t.detach()).ToArray();
+        var kept = double.IsFinite(bestLoss) ? best : p.Select(t => t.detach()).ToArray(); // no check yet: the last weights
         return new MlpProbe(mean.DetachFromDisposeScope(), std.DetachFromDisposeScope(), kept.Select(t => t.DetachFromDisposeScope()).ToArray()) { StepsTaken = step };
     }
 
