@@ -16,7 +16,7 @@ public sealed record ProbeTraining
 /// A linear probe (Alain &amp; Bengio 2016; Belinkov 2022): softmax regression <c>p(y|h) = softmax(ĥ W + b)</c> on
 /// activations standardised with the training set's mean and standard deviation, <c>ĥ = (h − μ)/σ</c>.
 /// </summary>
-public sealed class LinearProbe : IDisposable
+public sealed class LinearProbe : IProbe
 {
     readonly Tensor mean, std, w, b;
 
@@ -28,15 +28,9 @@ public sealed class LinearProbe : IDisposable
     public static LinearProbe Train(Tensor x, IReadOnlyList<int> labels, int classes, ProbeTraining? options = null)
     {
         var o = options ?? new ProbeTraining();
-        if (x.dim() != 2 || x.shape[0] != labels.Count || labels.Count == 0)
-            throw new GlassboxException($"A probe needs activations [N, d] and N labels, got [{string.Join(", ", x.shape)}] and {labels.Count}.");
-        if (labels.Any(y => y < 0 || y >= classes)) throw new GlassboxException($"Probe labels must lie in [0, {classes}).");
         using var scope = NewDisposeScope();
-        var x32 = x.to(ScalarType.Float32).detach();
-        var mean = x32.mean([0]);
-        var std = x32.std(0).clamp_min(1e-6);
-        var features = (x32 - mean) / std;
-        var y = tensor(labels.Select(v => (long)v).ToArray(), device: x.device);
+        var y = Probes.LabelTensor(x, labels, classes, "probe");
+        var (mean, std, features) = Probes.Standardise(x);
         var w = zeros(x.shape[1], classes, device: x.device).requires_grad_(true);
         var b = zeros(classes, device: x.device).requires_grad_(true);
         using (var optimizer = new AdamW([w, b], weightDecay: 0))
@@ -54,16 +48,7 @@ public sealed class LinearProbe : IDisposable
             w.detach().DetachFromDisposeScope(), b.detach().DetachFromDisposeScope());
     }
 
-    /// <summary>Predicted class per row of <paramref name="x"/> [N, d].</summary>
-    public int[] Predict(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var logits = matmul((x.to(ScalarType.Float32) - mean) / std, w) + b;
-        return logits.argmax(-1).to(CPU).data<long>().Select(v => (int)v).ToArray();
-    }
-
-    public double Accuracy(Tensor x, IReadOnlyList<int> labels) =>
-        labels.Count == 0 ? double.NaN : Predict(x).Zip(labels, (p, y) => p == y ? 1.0 : 0.0).Average();
+    public Tensor Logits(Tensor x) => matmul((x.to(ScalarType.Float32) - mean) / std, w) + b;
 
     public void Dispose()
     {

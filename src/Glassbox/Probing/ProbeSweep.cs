@@ -13,12 +13,18 @@ public sealed record ProbeSweepOptions
     public int Position { get; init; } = -1;
     public double TestFraction { get; init; } = 0.3;
     public int Seed { get; init; }
+    public ProbeKind Kind { get; init; } = ProbeKind.Linear;
+    /// <summary>Settings of a linear probe.</summary>
     public ProbeTraining Training { get; init; } = new();
+    /// <summary>Settings of an MLP probe.</summary>
+    public MlpProbeTraining Mlp { get; init; } = new();
+    /// <summary>A mass-mean probe reads through the inverse within-class covariance (the IID version).</summary>
+    public bool Iid { get; init; }
 }
 
 /// <summary>Per layer: the task probe's train and test accuracy, the control probe's test accuracy, and selectivity.</summary>
 public sealed record ProbeReport(string Hook, double[] TrainAccuracy, double[] TestAccuracy, double[] ControlAccuracy, double MajorityBaseline,
-    int TrainCount, int TestCount) : IReport
+    int TrainCount, int TestCount, ProbeKind Kind = ProbeKind.Linear) : IReport
 {
     public int Layers => TestAccuracy.Length;
     public double[] Selectivity => TestAccuracy.Zip(ControlAccuracy, (t, c) => t - c).ToArray();
@@ -29,7 +35,7 @@ public sealed record ProbeReport(string Hook, double[] TrainAccuracy, double[] T
         {
             var v = new double[Layers, 4];
             for (int l = 0; l < Layers; l++) (v[l, 0], v[l, 1], v[l, 2], v[l, 3]) = (TrainAccuracy[l], TestAccuracy[l], ControlAccuracy[l], Selectivity[l]);
-            return new Heatmap($"linear probes on {Hook} ({TrainCount} train / {TestCount} test; majority {MajorityBaseline:F3})", "layer", "measure",
+            return new Heatmap($"{Kind.Name()} probes on {Hook} ({TrainCount} train / {TestCount} test; majority {MajorityBaseline:F3})", "layer", "measure",
                 Heatmap.Numbered("L", Layers), ["train acc", "test acc", "control acc", "selectivity"], v).Validated();
         }
     }
@@ -40,14 +46,14 @@ public sealed record ProbeReport(string Hook, double[] TrainAccuracy, double[] T
         FormattableString.Invariant($"{l},{TrainAccuracy[l]:R},{TestAccuracy[l]:R},{ControlAccuracy[l]:R},{Selectivity[l]:R}\n")));
     public string ToJson() => ReportJson.Serialize(new
     {
-        hook = Hook, trainCount = TrainCount, testCount = TestCount, majorityBaseline = MajorityBaseline,
+        probe = Kind.Name(), hook = Hook, trainCount = TrainCount, testCount = TestCount, majorityBaseline = MajorityBaseline,
         trainAccuracy = TrainAccuracy, testAccuracy = TestAccuracy, controlAccuracy = ControlAccuracy, selectivity = Selectivity,
     });
     public override string ToString() => ToText();
 }
 
 /// <summary>
-/// Linear probes at every layer with a control task (Hewitt &amp; Liang 2019, arXiv 1909.03368): each word type (by default
+/// Probes (linear, MLP or mass-mean) at every layer with a control task (Hewitt &amp; Liang 2019, arXiv 1909.03368): each word type (by default
 /// the probed token) gets a fixed random label drawn from the task's label distribution, an identical probe learns those,
 /// and <c>selectivity = acc_task − acc_control</c> on held-out prompts says how much of the accuracy the representation,
 /// rather than the probe's memory of word types, explains.
@@ -58,11 +64,7 @@ public static class ProbeSweep
         ProbeSweepOptions? options = null, IReadOnlyList<int>? controlKeys = null)
     {
         var o = options ?? new ProbeSweepOptions();
-        if (prompts.Count != labels.Count) throw new GlassboxException($"{prompts.Count} prompts but {labels.Count} labels.");
-        if (prompts.Count < 4) throw new GlassboxException($"Probing needs at least 4 labelled prompts, got {prompts.Count}.");
-        int classes = labels.Max() + 1;
-        var keys = controlKeys ?? prompts.Select(p => (int)p[At(p, o.Position)]).ToArray();
-        var control = ControlLabels(keys, labels, o.Seed);
+        var (classes, control) = Prepare(prompts, labels, o, controlKeys);
         var (train, test) = Split(prompts.Count, o.TestFraction, o.Seed);
 
         using var scope = NewDisposeScope();
@@ -79,14 +81,23 @@ public static class ProbeSweep
             using var inner = NewDisposeScope();
             var xTrain = acts[l].index_select(0, trainIdx);
             var xTest = acts[l].index_select(0, testIdx);
-            using (var probe = LinearProbe.Train(xTrain, Pick(labels, train), classes, o.Training))
+            using (var probe = Probes.Train(o.Kind, xTrain, Pick(labels, train), classes, o))
                 (trainAcc[l], testAcc[l]) = (probe.Accuracy(xTrain, Pick(labels, train)), probe.Accuracy(xTest, Pick(labels, test)));
-            using (var probe = LinearProbe.Train(xTrain, Pick(control, train), control.Max() + 1, o.Training))
+            using (var probe = Probes.Train(o.Kind, xTrain, Pick(control, train), classes, o))
                 controlAcc[l] = probe.Accuracy(xTest, Pick(control, test));
         }
         int majority = Pick(labels, train).GroupBy(y => y).OrderByDescending(g => g.Count()).First().Key;
         double baseline = Pick(labels, test).Average(y => y == majority ? 1.0 : 0.0);
-        return new ProbeReport(o.Hook, trainAcc, testAcc, controlAcc, baseline, train.Length, test.Length);
+        return new ProbeReport(o.Hook, trainAcc, testAcc, controlAcc, baseline, train.Length, test.Length, o.Kind);
+    }
+
+    /// <summary>Checks prompts against labels; the number of classes and the control labels keyed on the probed token (or <paramref name="controlKeys"/>).</summary>
+    internal static (int Classes, int[] Control) Prepare(IReadOnlyList<long[]> prompts, IReadOnlyList<int> labels, ProbeSweepOptions o, IReadOnlyList<int>? controlKeys)
+    {
+        if (prompts.Count != labels.Count) throw new GlassboxException($"{prompts.Count} prompts but {labels.Count} labels.");
+        if (prompts.Count < 4) throw new GlassboxException($"Probing needs at least 4 labelled prompts, got {prompts.Count}.");
+        var keys = controlKeys ?? prompts.Select(p => (int)p[At(p, o.Position)]).ToArray();
+        return (labels.Max() + 1, ControlLabels(keys, labels, o.Seed));
     }
 
     /// <summary>Activations [layer, prompt, d] of <c>blocks.l.hook_{hook}</c> at each prompt's probed position (prompts of equal length run as one batch).</summary>

@@ -111,31 +111,64 @@ public class LensCommandsTests
     [Fact]
     public void ProbeReadsATsvAndReportsEveryLayer()
     {
-        using var zoo = new ModelZoo.ZooModel("ioi-gpt2-4l");
         using var dir = new TempDirectory();
-        var data = dir.File("order.tsv");
-        File.WriteAllLines(data, new IoiDataset(zoo.Tokenizer).Generate(40, 3).Select(p => $"{p.Order}\t{p.Text}"));
+        var data = IoiTsv(dir, 40, 3, p => p.Order);
         var (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--format", "csv");
         Assert.True(exit == 0, stderr);
         Assert.Contains("labels: 0 = Abba, 1 = Baba", stderr);
         var lines = stdout.Trim().Split('\n');
         Assert.Equal("layer,train_accuracy,test_accuracy,control_accuracy,selectivity", lines[0]);
         Assert.Equal(5, lines.Length);
-        Assert.All(lines.Skip(1), l => Assert.InRange(double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
+        Assert.All(lines.Skip(1), l => Assert.InRange(Column(l, 2), 0, 1));
+    }
+
+    [Fact]
+    public void ProbeKindsAndMdlAreFlagsAndUnknownKindsAreErrors()
+    {
+        using var dir = new TempDirectory();
+        var data = IoiTsv(dir, 60, 3, p => p.Order);
+        var (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--probe", "mlp", "--mdl", "--format", "csv");
+        Assert.True(exit == 0, stderr);
+        var lines = stdout.Trim().Split('\n');
+        Assert.Equal("layer,codelength_bits,compression,control_codelength_bits,control_compression", lines[0]);
+        Assert.Equal(5, lines.Length);
+        Assert.All(lines.Skip(1), l => Assert.True(Column(l, 1) > 0, l));
+
+        (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--probe", "mass-mean", "--format", "json");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("mass-mean", System.Text.Json.JsonDocument.Parse(stdout).RootElement.GetProperty("probe").GetString());
+
+        (exit, _, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--probe", "mpl");
+        Assert.Equal(2, exit);
+        Assert.Contains("Unknown probe 'mpl'", stderr);
+        Assert.Contains("'mlp'", stderr);
+
+        (exit, _, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--probe", "mass-mean", "--mdl");
+        Assert.Equal(2, exit);
+        Assert.Contains("not calibrated", stderr);
     }
 
     [Fact]
     public void ProbeWithScrubbingProbesTheHeldOutPartAfterErasure()
     {
-        using var zoo = new ModelZoo.ZooModel("ioi-gpt2-4l");
         using var dir = new TempDirectory();
-        var data = dir.File("answer.tsv");
-        File.WriteAllLines(data, new IoiDataset(zoo.Tokenizer).Generate(240, 11).Select(p => $"{p.IoToken % 2}\t{p.Text}"));
+        var data = IoiTsv(dir, 240, 11, p => p.IoToken % 2);
         var (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--hook", "resid_pre", "--scrub", "--format", "csv");
         Assert.True(exit == 0, stderr);
         Assert.Contains("fitted on 168 examples; probing the other 72", stderr);
-        var accuracies = stdout.Trim().Split('\n').Skip(1).Select(l => double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var accuracies = stdout.Trim().Split('\n').Skip(1).Select(l => Column(l, 2)).ToArray();
         Assert.Equal(4, accuracies.Length);
         Assert.All(accuracies, a => Assert.True(a <= 0.7, $"test accuracy {a:F2} after scrubbing"));
     }
+
+    /// <summary>A label&lt;TAB&gt;text file of IOI prompts for <c>glassbox probe</c>.</summary>
+    static string IoiTsv(TempDirectory dir, int count, int seed, Func<IoiPrompt, object> label)
+    {
+        using var zoo = new ModelZoo.ZooModel("ioi-gpt2-4l");
+        var path = dir.File("labelled.tsv");
+        File.WriteAllLines(path, new IoiDataset(zoo.Tokenizer).Generate(count, seed).Select(p => $"{label(p)}\t{p.Text}"));
+        return path;
+    }
+
+    static double Column(string csvLine, int column) => double.Parse(csvLine.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture);
 }
