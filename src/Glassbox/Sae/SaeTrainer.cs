@@ -82,7 +82,7 @@ public static class SaeTrainer
         IProgress<SaeTrainingProgress>? progress = null, Func<SparseAutoencoder, SparseAutoencoder>? forCheckpoint = null)
     {
         if (o.Steps <= 0) throw new GlassboxException($"SAE training needs a positive number of steps, got {o.Steps}.");
-        if (sae is JumpReluSae jump) jump.Bandwidth = o.JumpReluBandwidth;
+        if (sae is JumpReluSae jump) jump.StartTraining(o.JumpReluBandwidth);
         manual_seed(o.Seed);
         var parameters = sae.Parameters;
         foreach (var p in parameters) p.requires_grad_(true);

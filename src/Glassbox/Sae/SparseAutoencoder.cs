@@ -153,7 +153,7 @@ public abstract class SparseAutoencoder : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(config)),
     };
 
-    public void Dispose()
+    public virtual void Dispose()
     {
         foreach (var t in tensors.Values) t.Dispose();
         tensors.Clear();
