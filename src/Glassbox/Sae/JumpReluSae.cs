@@ -31,6 +31,9 @@ public sealed class JumpReluSae : SparseAutoencoder
 
     public override IReadOnlyList<Tensor> Parameters => [W_enc, this["b_enc"], W_dec, b_dec, LogThreshold];
 
+    public override IEnumerable<(Tensor Vector, double Initial)> LatentVectors =>
+        base.LatentVectors.Select(v => ReferenceEquals(v.Vector, LogThreshold) ? (v.Vector, Math.Log(InitialThreshold)) : v);
+
     /// <summary>Takes log θ from θ, so a threshold edited or loaded since construction is what training starts from.</summary>
     public void StartTraining(double bandwidth)
     {
