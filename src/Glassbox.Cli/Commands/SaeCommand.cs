@@ -31,13 +31,14 @@ public static class SaeCommand
         var sparsity = new Option<double>("--sparsity") { Description = "λ of the L1 (standard, gated) or L0 (jumprelu) penalty", DefaultValueFactory = _ => 5.0 };
         var bandwidth = new Option<double>("--bandwidth") { Description = "JumpReLU straight-through bandwidth ε", DefaultValueFactory = _ => 1e-3 };
         var deadTokens = new Option<long>("--dead-tokens") { Description = "a latent silent for this many tokens is dead", DefaultValueFactory = _ => 1_000_000 };
+        var resampleEvery = new Option<int>("--resample-every") { Description = "every N steps re-initialise latents silent over those steps toward badly reconstructed inputs (0: never)", DefaultValueFactory = _ => 0 };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "cache activations here in safetensors chunks (resumable)" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 0 };
         var evalSequences = new Option<int>("--eval-sequences") { Description = "held-out sequences to evaluate on after training (0: none)", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "directory to save the SAE to (SAELens layout)", Required = true };
         var command = new Command("train", "Train an SAE (or transcoder) on a hook's activations over a corpus and save it in SAELens's layout.")
-        { hook, target, arch, k, dSae, steps, batch, lr, sparsity, bandwidth, deadTokens, cacheDir, checkpointEvery, evalSequences, seed, output };
+        { hook, target, arch, k, dSae, steps, batch, lr, sparsity, bandwidth, deadTokens, resampleEvery, cacheDir, checkpointEvery, evalSequences, seed, output };
         m.AddTo(command);
         corpus.AddTo(command);
         command.SetAction(parse =>
@@ -64,7 +65,7 @@ public static class SaeCommand
                 var options = new SaeTrainingOptions
                 {
                     Steps = parse.GetValue(steps), BatchTokens = parse.GetValue(batch), LearningRate = parse.GetValue(lr), SparsityCoefficient = parse.GetValue(sparsity),
-                    JumpReluBandwidth = parse.GetValue(bandwidth), DeadTokens = parse.GetValue(deadTokens), Seed = parse.GetValue(seed),
+                    JumpReluBandwidth = parse.GetValue(bandwidth), DeadTokens = parse.GetValue(deadTokens), ResampleEvery = parse.GetValue(resampleEvery), Seed = parse.GetValue(seed),
                     CheckpointEvery = parse.GetValue(checkpointEvery), CheckpointDirectory = parse.GetValue(output),
                 };
                 (SparseAutoencoder Sae, SaeTrainingResult Result)? trained = null;
@@ -90,7 +91,8 @@ public static class SaeCommand
                     SaeFiles.Save(sae, parse.GetValue(output)!);
                     var f = result.Final;
                     stdout.WriteLine($"{SaeConfig.Name(config.Architecture)} SAE, d_sae {config.DSae}, at {config.HookName}: {f.Step} steps, {result.Tokens:N0} tokens in {result.Elapsed.TotalSeconds:F0} s " +
-                                     $"({result.TokensPerSecond:F0} tokens/s); last batch FVU {f.Fvu:F4}, L0 {f.L0:F1}, dead {f.DeadFraction:P1}");
+                                     $"({result.TokensPerSecond:F0} tokens/s); last batch FVU {f.Fvu:F4}, L0 {f.L0:F1}, dead {f.DeadFraction:P1}" +
+                                     (options.ResampleEvery > 0 ? $"; {result.Resampled} latents resampled" : ""));
                     stdout.WriteLine($"saved to {parse.GetValue(output)}");
                     if (parse.GetValue(evalSequences) is int n && n > 0)
                     {

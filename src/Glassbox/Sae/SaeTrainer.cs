@@ -24,6 +24,11 @@ public sealed record SaeTrainingOptions
     public double GradClip { get; init; } = 1.0;
     /// <summary>A latent that has not fired for this many tokens is dead (TopK's aux-k then trains it).</summary>
     public long DeadTokens { get; init; } = 1_000_000;
+    /// <summary>
+    /// Every this many steps, resample the latents that have not fired during those steps (Bricken et al. 2023), except in
+    /// the last such window; 0 (the default) never does. Suits ReLU + L1, JumpReLU and Gated; TopK and BatchTopK have aux-k.
+    /// </summary>
+    public int ResampleEvery { get; init; }
     /// <summary>ε of JumpReLU's straight-through estimators.</summary>
     public double JumpReluBandwidth { get; init; } = 1e-3;
     /// <summary>Start b_dec at the geometric median of the first batch's targets (TopK and BatchTopK, as Gao et al.).</summary>
@@ -37,7 +42,8 @@ public sealed record SaeTrainingOptions
 /// <summary>Live metrics of one step: per-token squared error, FVU and L0 of the batch, dead fraction, throughput.</summary>
 public sealed record SaeTrainingProgress(int Step, int Steps, double Mse, double Fvu, double L0, double DeadFraction, double LearningRate, double TokensPerSecond);
 
-public sealed record SaeTrainingResult(IReadOnlyList<SaeTrainingProgress> History, double TokensPerSecond, TimeSpan Elapsed, long Tokens)
+/// <param name="Resampled">Dead latents re-initialised over the run (each resampling counted).</param>
+public sealed record SaeTrainingResult(IReadOnlyList<SaeTrainingProgress> History, double TokensPerSecond, TimeSpan Elapsed, long Tokens, int Resampled)
 {
     public SaeTrainingProgress Final => History[^1];
 }
@@ -45,7 +51,7 @@ public sealed record SaeTrainingResult(IReadOnlyList<SaeTrainingProgress> Histor
 /// <summary>
 /// Trains an SAE on batches of activations: Adam, linear learning-rate warm-up and decay over the last 20 %, λ warm-up,
 /// gradient clipping, decoder rows at unit norm (gradient parallel to each row removed, then renormalised) for the
-/// architectures that need it, dead-latent tracking, periodic checkpoints; deterministic given the seed and batches.
+/// architectures that need it, dead-latent tracking and optional resampling, periodic checkpoints; deterministic given the seed and batches.
 /// </summary>
 public static class SaeTrainer
 {
@@ -82,7 +88,8 @@ public static class SaeTrainer
         IProgress<SaeTrainingProgress>? progress = null, Func<SparseAutoencoder, SparseAutoencoder>? forCheckpoint = null)
     {
         if (o.Steps <= 0) throw new GlassboxException($"SAE training needs a positive number of steps, got {o.Steps}.");
-        if (sae is JumpReluSae jump) jump.Bandwidth = o.JumpReluBandwidth;
+        if (o.ResampleEvery < 0) throw new GlassboxException($"The resampling interval must be 0 (never) or a number of steps, got {o.ResampleEvery}.");
+        if (sae is JumpReluSae jump) jump.StartTraining(o.JumpReluBandwidth);
         manual_seed(o.Seed);
         var parameters = sae.Parameters;
         foreach (var p in parameters) p.requires_grad_(true);
@@ -91,7 +98,8 @@ public static class SaeTrainer
         if (sae.UnitNormDecoder) NormaliseDecoder(sae);
         var history = new List<SaeTrainingProgress>();
         var sw = Stopwatch.StartNew();
-        long tokens = 0;
+        long tokens = 0, windowStart = 0;
+        int resampled = 0;
         using var enumerator = batches.GetEnumerator();
         try
         {
@@ -112,13 +120,21 @@ public static class SaeTrainer
                 double lr = LearningRate(step, o);
                 optimizer.Step(lr);
                 if (sae.UnitNormDecoder) NormaliseDecoder(sae);
-                sae.AfterStep(x, loss);
                 tokens += x.shape[0];
                 using (no_grad())
                 {
                     var fired = (loss.Activations.detach() > 0).any(0);
                     tokensSinceFired.add_(x.shape[0]).masked_fill_(fired, 0);
                 }
+                if (o.ResampleEvery > 0 && step % o.ResampleEvery == 0 && step + o.ResampleEvery <= o.Steps)
+                {
+                    // Dead: silent since the last resampling; the restarted latents get a fresh window.
+                    var dead = tokensSinceFired >= tokens - windowStart;
+                    resampled += DeadLatentResampling.Resample(sae, optimizer, dead, x, y);
+                    tokensSinceFired.masked_fill_(dead, 0);
+                    windowStart = tokens;
+                }
+                sae.AfterStep(x, loss);
                 if (step % o.LogEvery == 0 || step == o.Steps || step == 1)
                 {
                     double mse = loss.Mse.item<float>();
@@ -144,7 +160,7 @@ public static class SaeTrainer
                 p.grad?.Dispose();
             }
         }
-        return new SaeTrainingResult(history, tokens / sw.Elapsed.TotalSeconds, sw.Elapsed, tokens);
+        return new SaeTrainingResult(history, tokens / sw.Elapsed.TotalSeconds, sw.Elapsed, tokens, resampled);
     }
 
     /// <summary>Linear warm-up, constant, then linear decay to 0 over the last <see cref="SaeTrainingOptions.DecayFraction"/>.</summary>

@@ -52,6 +52,10 @@ public abstract class SparseAutoencoder : IDisposable
     /// <summary>The tensors the optimiser updates (a subclass may keep one out, e.g. a running threshold).</summary>
     public virtual IReadOnlyList<Tensor> Parameters => TensorNames.Select(n => tensors[n]).ToList();
 
+    /// <summary>The trained per-latent vectors [d_sae] (biases; Gated's r_mag) with the value a fresh latent starts at.</summary>
+    public virtual IEnumerable<(Tensor Vector, double Initial)> LatentVectors =>
+        Parameters.Where(p => p.dim() == 1 && !ReferenceEquals(p, b_dec)).Select(p => (p, 0.0));
+
     /// <summary>[d_in, d_sae]</summary>
     public Tensor W_enc => tensors["W_enc"];
     /// <summary>[d_sae, d_in]: row i is latent i's direction.</summary>
@@ -153,7 +157,7 @@ public abstract class SparseAutoencoder : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(config)),
     };
 
-    public void Dispose()
+    public virtual void Dispose()
     {
         foreach (var t in tensors.Values) t.Dispose();
         tensors.Clear();

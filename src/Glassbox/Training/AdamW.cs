@@ -51,6 +51,14 @@ public sealed class AdamW : IDisposable
         }
     }
 
+    /// <summary>The first and second moments kept for <paramref name="parameter"/> (e.g. to restart some of its entries).</summary>
+    public (Tensor M, Tensor V) Moments(Tensor parameter)
+    {
+        for (int i = 0; i < parameters.Count; i++)
+            if (ReferenceEquals(parameters[i], parameter)) return (m[i], v[i]);
+        throw new ArgumentException("The tensor is not one of this optimiser's parameters.", nameof(parameter));
+    }
+
     public void ZeroGrad()
     {
         foreach (var p in parameters) p.grad?.zero_();

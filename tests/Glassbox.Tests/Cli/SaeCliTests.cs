@@ -36,6 +36,23 @@ public class SaeCliTests
         Assert.Equal(10, units[0].GetProperty("output").GetProperty("top").GetArrayLength());
     }
 
+    /// <summary>A strong L1 kills latents; --resample-every restarts them and the summary counts them.</summary>
+    [Fact]
+    public void TrainResamplesDeadLatents()
+    {
+        using var dir = new TempDirectory();
+        var (exit, stdout, stderr) = CliHarness.Run(["sae", "train", "--model", Model, "--hook", "blocks.1.hook_resid_post", "--arch", "standard", "--sparsity", "50",
+            "--d-sae", "48", "--steps", "30", "--batch-tokens", "64", "--lr", "3e-2", "--resample-every", "10", "--eval-sequences", "0", "--out", dir.File("sae"), .. Corpus]);
+        Assert.True(exit == 0, stderr);
+        var count = System.Text.RegularExpressions.Regex.Match(stdout, @"(\d+) latents resampled");
+        Assert.True(count.Success && int.Parse(count.Groups[1].Value) > 0, stdout);
+
+        (exit, _, stderr) = CliHarness.Run(["sae", "train", "--model", Model, "--hook", "blocks.1.hook_resid_post", "--d-sae", "48", "--steps", "2",
+            "--resample-every", "-1", "--out", dir.File("bad"), .. Corpus]);
+        Assert.Equal(2, exit);
+        Assert.Contains("resampling interval", stderr);
+    }
+
     [Fact]
     public void NeuronsShowProjectionsAndTopContexts()
     {
