@@ -25,9 +25,10 @@ public static class LensCommand
         var save = new Option<string?>("--save") { Description = "write the trained tuned lens here (.safetensors)" };
         var target = new Option<string?>("--target") { Description = "a word (one token) whose probability and rank every cell reports" };
         var top = new Option<int>("--top") { Description = "top-k tokens per cell", DefaultValueFactory = _ => 5 };
+        var optimizer = new Option<string>("--optimizer") { Description = "tuned-lens training: adamw (lr 1e-2) or sgd (Nesterov μ 0.9, lr 1, as the paper)", DefaultValueFactory = _ => "adamw" };
         var components = new Option<bool>("--components") { Description = "also decode each block's attention and MLP outputs (logit lens)" };
         var command = new Command("lens", "Logit or tuned lens: what every layer predicts at every position.")
-            { prompt, ids, method, lensFile, corpus, steps, window, save, target, top, components };
+            { prompt, ids, method, lensFile, corpus, steps, window, save, target, top, components, optimizer };
         m.AddTo(command);
         output.AddTo(command);
         command.SetAction(parse =>
@@ -38,6 +39,7 @@ public static class LensCommand
             if (kind is not ("logit" or "tuned")) throw new GlassboxException($"Unknown lens method '{kind}' (use logit or tuned).");
             if (kind == "tuned" && (parse.GetValue(lensFile) is null) == (parse.GetValue(corpus) is null))
                 throw new GlassboxException("The tuned lens needs exactly one of --lens FILE and --corpus FILE.");
+            var training = Training(parse.GetValue(steps), parse.GetValue(optimizer)!);
             var log = parse.InvocationConfiguration.Error;
             var (model, tokenizer) = m.Load(parse, log);
             using (model)
@@ -57,7 +59,7 @@ public static class LensCommand
                     return 0;
                 }
                 using var lens = parse.GetValue(lensFile) is { } file ? LoadLens(file, model.W_E.device) : TrainLens(parse, model, tokenizer, parse.GetValue(corpus)!,
-                    parse.GetValue(window), parse.GetValue(steps), log);
+                    parse.GetValue(window), training, log);
                 if (parse.GetValue(save) is { } path)
                 {
                     lens.Save(path);
@@ -73,15 +75,22 @@ public static class LensCommand
     static TunedLens LoadLens(string path, Device device) =>
         Directory.Exists(path) ? TunedLens.LoadTunedLensLayout(path, device) : TunedLens.Load(path, device);
 
-    static TunedLens TrainLens(ParseResult parse, Models.HookedTransformer model, ITokenizer? tokenizer, string corpusPath, int window, int steps, TextWriter log)
+    static TunedLensTraining Training(int steps, string optimizer) => optimizer.ToLowerInvariant() switch
+    {
+        "adamw" => new TunedLensTraining { Steps = steps },
+        "sgd" => new TunedLensTraining { Steps = steps, Optimizer = TunedLensOptimizer.SgdNesterov, LearningRate = 1.0 },
+        _ => throw new GlassboxException($"Unknown optimizer '{optimizer}' (use adamw or sgd)."),
+    };
+
+    static TunedLens TrainLens(ParseResult parse, Models.HookedTransformer model, ITokenizer? tokenizer, string corpusPath, int window, TunedLensTraining training, TextWriter log)
     {
         if (!File.Exists(corpusPath)) throw new GlassboxException($"The corpus {corpusPath} does not exist.");
-        // Tokenise only what 64 windows can use (sub-word tokens average well under 8 characters): encoding a whole corpus is slow.
+        // Tokenise only what 64 windows can use (sub-word tokens average well under 8 characters).
         var text = File.ReadAllText(corpusPath);
         var corpusIds = ModelOptions.Encode(tokenizer, text[..Math.Min(text.Length, 64 * window * 8)]).Select(i => (int)i).ToArray();
         using var train = tensor(TunedLensTraining.Windows(corpusIds, window, 48));
         using var heldOut = tensor(TunedLensTraining.Windows(corpusIds, window, 16, skip: 48));
-        var lens = TunedLens.Train(model, train, new TunedLensTraining { Steps = steps }, log.WriteLine);
+        var lens = TunedLens.Train(model, train, training, log.WriteLine);
         log.Write(lens.Compare(model, heldOut).ToText());
         return lens;
     }

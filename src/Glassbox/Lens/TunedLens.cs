@@ -79,7 +79,9 @@ public sealed class TunedLens : IDisposable
         try
         {
             using var stream = LensStream.Collect(model, tokens);
-            using var optimizer = new AdamW(lens.Parameters, weightDecay: o.WeightDecay);
+            using IOptimizer optimizer = o.Optimizer == TunedLensOptimizer.SgdNesterov
+                ? new SgdNesterov(lens.Parameters, o.Momentum, o.WeightDecay)
+                : new AdamW(lens.Parameters, weightDecay: o.WeightDecay);
             foreach (var p in lens.Parameters) p.requires_grad_(true);
             var generator = new Generator((ulong)o.Seed, stream.Final.device);
             long n = stream.Final.shape[0];

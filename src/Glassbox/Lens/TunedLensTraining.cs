@@ -1,12 +1,19 @@
 namespace Glassbox.Lens;
 
+/// <summary>The update rule a tuned lens trains with.</summary>
+public enum TunedLensOptimizer { AdamW, SgdNesterov }
+
 /// <summary>
-/// How a tuned lens is trained. The paper uses SGD with Nesterov momentum for 250 steps of 2^18 tokens; Glassbox
-/// reuses its AdamW (decay on the matrices only, which pulls each translator toward the identity) with a linear
-/// decay, which converges in a few hundred small steps on toy models.
+/// How a tuned lens is trained, with a linear learning-rate decay. The paper uses SGD with Nesterov momentum
+/// (μ 0.9, learning rate 1) for 250 steps of 2^18 tokens (<see cref="TunedLensOptimizer.SgdNesterov"/>); the default is
+/// AdamW (decay on the matrices only, which pulls each translator toward the identity), which converges in a few
+/// hundred small steps on toy models.
 /// </summary>
 public sealed record TunedLensTraining
 {
+    public TunedLensOptimizer Optimizer { get; init; } = TunedLensOptimizer.AdamW;
+    /// <summary>Nesterov momentum μ (SGD only).</summary>
+    public double Momentum { get; init; } = 0.9;
     public int Steps { get; init; } = 300;
     /// <summary>Token positions per step, drawn at random from the cached stream.</summary>
     public int BatchTokens { get; init; } = 512;

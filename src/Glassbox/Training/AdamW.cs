@@ -7,7 +7,7 @@ namespace Glassbox.Training;
 /// <c>p ← p − lr·(m̂/(√v̂ + ε) + λ·p)</c>, decay applied to matrices only (not norms or biases).
 /// Written out so that a training run is fully determined by its seed and readable in one place.
 /// </summary>
-public sealed class AdamW : IDisposable
+public sealed class AdamW : IOptimizer
 {
     readonly IReadOnlyList<Tensor> parameters;
     readonly Tensor[] m, v;
@@ -22,16 +22,9 @@ public sealed class AdamW : IDisposable
         v = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
     }
 
-    /// <summary>Scales all gradients so their global L2 norm is at most <paramref name="maxNorm"/>; returns the norm before clipping.</summary>
-    public double ClipGradients(double maxNorm)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var grads = parameters.Select(p => p.grad).Where(g => g is not null).ToList();
-        double norm = Math.Sqrt(grads.Sum(g => g!.square().sum().item<float>()));
-        if (norm > maxNorm) foreach (var g in grads) g!.mul_(maxNorm / (norm + 1e-6));
-        return norm;
-    }
+    public IReadOnlyList<Tensor> Parameters => parameters;
+
+    public double ClipGradients(double maxNorm) => Gradients.ClipNorm(parameters, maxNorm);
 
     public void Step(double lr)
     {
@@ -59,10 +52,7 @@ public sealed class AdamW : IDisposable
         throw new ArgumentException("The tensor is not one of this optimiser's parameters.", nameof(parameter));
     }
 
-    public void ZeroGrad()
-    {
-        foreach (var p in parameters) p.grad?.zero_();
-    }
+    public void ZeroGrad() => Gradients.Zero(parameters);
 
     public void Dispose()
     {

@@ -33,6 +33,7 @@ public class LensCommandsTests
     [InlineData("--method", "tuned")]
     [InlineData("--target", "Mary John")]
     [InlineData("--method", "future")]
+    [InlineData("--optimizer", "adam")]
     public void LensInputErrorsAreOneLine(string option, string value)
     {
         var (exit, _, stderr) = CliHarness.Run("lens", "--model", Model, "--prompt", Prompt, option, value);

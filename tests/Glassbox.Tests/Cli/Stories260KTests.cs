@@ -19,6 +19,21 @@ public class Stories260KTests
 
     static string[] ModelArgs => new[] { "--model", SharedModels.Stories260K, "--tokenizer", SharedModels.Stories260KTokenizer };
 
+    /// <summary>Training a tuned lens from the command line with the paper's optimiser logs the held-out comparison and saves it.</summary>
+    [SharedFact]
+    public void LensTrainsATunedLensWithNesterovSgdAndSavesIt()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("lens.safetensors");
+        var (exit, stdout, stderr) = CliHarness.Run(["lens", .. ModelArgs, "--prompt", "Once upon a time", "--method", "tuned",
+            "--corpus", SharedModels.Path("data", "tinyshakespeare.txt"), "--steps", "20", "--window", "32", "--optimizer", "sgd", "--save", path]);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("tuned lens step 20/20", stderr);
+        Assert.Contains("logit lens tuned lens", stderr);
+        Assert.True(File.Exists(path));
+        Assert.Contains("tuned lens", stdout);
+    }
+
     [SharedFact]
     public void GreedyGenerationFromBosReproducesLlama2cExactly()
     {
