@@ -10,7 +10,8 @@ namespace Glassbox.Mechanisms;
 
 /// <summary>
 /// Finds the primer's known mechanisms in any model (techniques §8): scores every head on repeated random tokens (previous-token,
-/// duplicate-token, induction, fixed-offset, attention sink, copy suppression) and from its weights (copying, copy suppression,
+/// duplicate-token, induction, fixed-offset, attention sink, copy suppression; with <see cref="MechanismOptions.Text"/>, the
+/// previous-token, fixed-offset and sink scores on natural text instead) and from its weights (copying, copy suppression,
 /// successor, K-composition), flags heads past the thresholds of <see cref="MechanismOptions"/>, and backs each flag with the
 /// causal check: the change in the loss on the repeat when the head (and when all heads of its label) are zero-ablated, and for
 /// the IOI circuit the change in the logit difference under mean-ablation. Residual-stream and neuron statistics come from the
@@ -41,18 +42,24 @@ public static class MechanismDetector
         {
             (previous, duplicate, induction) = AttentionPatternScores.OnRepeatedTokens(cache, data, L, H);
             for (int l = 0; l < L; l++)
-            {
-                var pattern = cache["pattern", l];
-                var (fraction, delta) = AttentionPatternScores.FixedOffset(pattern);
-                AttentionPatternScores.Fill(offsetFraction, l, fraction);
-                AttentionPatternScores.Fill(offsetDelta, l, [.. delta.Select(d => (double)d)]);
-                AttentionPatternScores.Fill(sink, l, AttentionPatternScores.SinkMass(pattern));
-                AttentionPatternScores.Fill(sinkValue, l, AttentionPatternScores.SinkValueNorm(cache["v", l], model.Blocks[l].Attn.W_O));
                 AttentionPatternScores.Fill(suppressionEffect, l, CopySuppression.AttendedTokenEffect(model, cache, tokens, l));
-            }
+            if (o.Text is null) TextScores(model, cache, offsetFraction, offsetDelta, sink, sinkValue);
             residual = ResidualStreamStats.Measure(cache, L);
             if (!cfg.AttnOnly) dead = DeadNeurons.Count(cache, L);
         }
+        if (o.Text is not null)
+        {
+            var text = TextTokens(model, o.Text);
+            var (_, textCache) = model.RunWithCache(text, "blocks.*.attn.hook_pattern,blocks.*.attn.hook_v");
+            using (textCache)
+            {
+                var previousOnText = new double[L, H];
+                for (int l = 0; l < L; l++) AttentionPatternScores.Fill(previousOnText, l, AttentionPatternScores.Offset(textCache["pattern", l], 1, 1));
+                previous = new HeadScores("previous-token (text)", previousOnText);
+                TextScores(model, textCache, offsetFraction, offsetDelta, sink, sinkValue);
+            }
+        }
+        string onText = o.Text is null ? "" : " (text)";
 
         // Copy-suppression and successor scores read the effective embedding (techniques §5, McDougall et al. 2023).
         using var circuits = new HeadCircuits(model, effectiveEmbedding: true);
@@ -79,12 +86,12 @@ public static class MechanismDetector
         // The IOI detectors only mean something in a model that does the task.
         var ioi = ioiAccuracy >= o.IoiAccuracy ? IoiHeads.Measure(model, ioiPrompts!) : null;
 
-        HeadScores offsetScore = new("fixed-offset fraction", offsetFraction), sinkScore = new("attention-sink mass", sink),
-            sinkValueScore = new("sink value norm (position 0 ÷ others)", sinkValue),
+        HeadScores offsetScore = new("fixed-offset fraction" + onText, offsetFraction), sinkScore = new("attention-sink mass" + onText, sink),
+            sinkValueScore = new("sink value norm (position 0 ÷ others)" + onText, sinkValue),
             suppressionScore = new("copy suppression (weights)", suppressionWeights), successorScore = new("successor", successor);
         var scores = new List<HeadScores>
         {
-            previous, duplicate, induction, offsetScore, new("fixed offset δ", offsetDelta), sinkScore, sinkValueScore, copying,
+            previous, duplicate, induction, offsetScore, new("fixed offset δ" + onText, offsetDelta), sinkScore, sinkValueScore, copying,
             suppressionScore, new("copy suppression (DLA on attended token)", suppressionEffect),
         };
         // Successor scores exist only when the vocabulary holds enough ordinal pairs.
@@ -134,6 +141,29 @@ public static class MechanismDetector
         return new MechanismsReport(modelName ?? cfg.Architecture, L, H, sequences.Length, halfLength,
             new InductionLossEvidence(losses.FirstHalf, losses.SecondHalf), scores, findings, groups, sinkPerLayer, residual, dead, ioiAccuracy, ioi,
             composition.Baseline, classes.Count);
+    }
+
+    /// <summary>The scores techniques §8.1 defines on text (fixed offset, sink mass, sink value norm), from a cache of patterns and values.</summary>
+    static void TextScores(HookedTransformer model, ActivationCache cache, double[,] offsetFraction, double[,] offsetDelta, double[,] sink, double[,] sinkValue)
+    {
+        for (int l = 0; l < model.Config.NLayers; l++)
+        {
+            var pattern = cache["pattern", l];
+            var (fraction, delta) = AttentionPatternScores.FixedOffset(pattern);
+            AttentionPatternScores.Fill(offsetFraction, l, fraction);
+            AttentionPatternScores.Fill(offsetDelta, l, [.. delta.Select(d => (double)d)]);
+            AttentionPatternScores.Fill(sink, l, AttentionPatternScores.SinkMass(pattern));
+            AttentionPatternScores.Fill(sinkValue, l, AttentionPatternScores.SinkValueNorm(cache["v", l], model.Blocks[l].Attn.W_O));
+        }
+    }
+
+    static Tensor TextTokens(HookedTransformer model, IReadOnlyList<long[]> windows)
+    {
+        if (windows.Count == 0 || windows.Any(w => w.Length != windows[0].Length) || windows[0].Length < 2)
+            throw new GlassboxException("The text probe needs at least one window, all of the same length (≥ 2 tokens).");
+        if (windows[0].Length > model.Config.ContextLength)
+            throw new GlassboxException($"Text windows of {windows[0].Length} tokens exceed the model's context of {model.Config.ContextLength}.");
+        return tensor(windows.SelectMany(w => w).ToArray(), new long[] { windows.Count, windows[0].Length }, device: model.W_E.device);
     }
 
     static string InductionDetail(CompositionScores composition, HeadScores copying, int l, int h, int heads)

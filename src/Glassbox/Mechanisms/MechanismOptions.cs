@@ -14,6 +14,11 @@ public sealed record MechanismOptions
     public double IoiAccuracy { get; init; } = 0.6;
     /// <summary>Rows of the full OV circuit sampled (evenly over the vocabulary) for the copy-suppression weight score; each costs <c>O(V·d_head)</c> per head.</summary>
     public int CopySuppressionTokens { get; init; } = 300;
+    /// <summary>
+    /// Windows of natural text, all the same length, on which the text-defined scores are measured instead of the repeated
+    /// random sequences (techniques §8.1: previous-token, fixed-offset and attention-sink heads are defined on text).
+    /// </summary>
+    public IReadOnlyList<long[]>? Text { get; init; }
     /// <summary>Run the ablations behind the causal evidence (one forward per head per behaviour).</summary>
     public bool Ablations { get; init; } = true;
 

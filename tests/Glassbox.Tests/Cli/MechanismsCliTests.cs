@@ -22,6 +22,14 @@ public class MechanismsCliTests
     }
 
     [Fact]
+    public void AMissingTextProbeFileIsAClearError()
+    {
+        var (exit, _, stderr) = CliHarness.Run("mechanisms", "--model", AttnOnly, "--text", "/nonexistent/text.txt", "--no-ablations");
+        Assert.Equal(2, exit);
+        Assert.Contains("text file not found", stderr);
+    }
+
+    [Fact]
     public void WeightsShowsOneHeadsCircuitsOrEveryHeadsScores()
     {
         var (exit, stdout, stderr) = CliHarness.Run("weights", "--model", AttnOnly, "--layer", "1", "--head", "2", "--top", "3");

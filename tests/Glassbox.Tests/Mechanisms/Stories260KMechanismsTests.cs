@@ -42,4 +42,35 @@ public class Stories260KMechanismsTests
         Assert.Equal(model.Config.NLayers + 1, r.Residual.MeanNorm.Length);
         Assert.Equal(model.Config.NLayers, r.DeadNeurons!.PerLayer.Length);
     }
+
+    /// <summary>
+    /// With a text probe, the previous-token, fixed-offset and sink scores are those of the text windows (measured here directly)
+    /// and say so in their names; the repeated-token scores (induction) stay those of the random sequences.
+    /// </summary>
+    [SharedFact]
+    public void ATextProbeMeasuresTheTextDefinedScoresOnTheText()
+    {
+        using var model = ModelLoader.Load(SharedModels.Stories260K);
+        var tokenizer = ModelLoader.FindTokenizer(SharedModels.Stories260K, model.Config, SharedModels.Stories260KTokenizer)!;
+        var windows = Glassbox.Features.TokenCorpus.FromText(tokenizer, File.ReadAllText(SharedModels.Path("data", "tinyshakespeare.txt"))[..20_000], 64, 8);
+        var plain = MechanismDetector.Run(model, tokenizer, new MechanismOptions { Sequences = 4, Ablations = false });
+        var r = MechanismDetector.Run(model, tokenizer, new MechanismOptions { Sequences = 4, Ablations = false, Text = windows });
+
+        using var scope = NewDisposeScope();
+        var (_, cache) = model.RunWithCache(tensor(windows.SelectMany(w => w).ToArray(), new long[] { windows.Count, 64 }), "blocks.*.attn.hook_pattern");
+        using (cache)
+            for (int l = 0; l < model.Config.NLayers; l++)
+            {
+                var previous = AttentionPatternScores.Offset(cache["pattern", l], 1, 1);
+                var sink = AttentionPatternScores.SinkMass(cache["pattern", l]);
+                for (int h = 0; h < model.Config.NHeads; h++)
+                {
+                    Assert.Equal(previous[h], r.Score("previous-token (text)")[l, h], 12);
+                    Assert.Equal(sink[h], r.Score("attention-sink mass (text)")[l, h], 12);
+                }
+            }
+        Assert.Equal(plain.Score("induction").Values, r.Score("induction").Values);
+        Assert.NotEqual(plain.Score("previous-token").Values, r.Score("previous-token (text)").Values);
+        Assert.Throws<GlassboxException>(() => MechanismDetector.Run(model, tokenizer, new MechanismOptions { Text = [[1, 2, 3], [1, 2]] }));
+    }
 }
