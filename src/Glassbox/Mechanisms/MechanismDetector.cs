@@ -35,15 +35,15 @@ public static class MechanismDetector
         var sink = new double[L, H]; var sinkValue = new double[L, H]; var suppressionEffect = new double[L, H];
         ResidualStreamStats residual;
         DeadNeurons? dead = null;
-        string names = "blocks.*.attn.hook_pattern,blocks.*.attn.hook_z,blocks.*.attn.hook_v,ln_final.hook_scale,blocks.*.hook_resid_pre," + HookNames.Full("resid_post", L - 1)
-            + (cfg.AttnOnly ? "" : ",blocks.*.mlp.hook_pre");
+        string names = "blocks.*.attn.hook_pattern,blocks.*.attn.hook_z,ln_final.hook_scale,blocks.*.hook_resid_pre," + HookNames.Full("resid_post", L - 1)
+            + (cfg.AttnOnly ? "" : ",blocks.*.mlp.hook_pre") + (o.Text is null ? ",blocks.*.attn.hook_v" : "");
         var (_, cache) = model.RunWithCache(tokens, names);
         using (cache)
         {
             (previous, duplicate, induction) = AttentionPatternScores.OnRepeatedTokens(cache, data, L, H);
             for (int l = 0; l < L; l++)
                 AttentionPatternScores.Fill(suppressionEffect, l, CopySuppression.AttendedTokenEffect(model, cache, tokens, l));
-            if (o.Text is null) TextScores(model, cache, offsetFraction, offsetDelta, sink, sinkValue);
+            if (o.Text is null) OffsetAndSinkScores(model, cache, offsetFraction, offsetDelta, sink, sinkValue);
             residual = ResidualStreamStats.Measure(cache, L);
             if (!cfg.AttnOnly) dead = DeadNeurons.Count(cache, L);
         }
@@ -56,7 +56,7 @@ public static class MechanismDetector
                 var previousOnText = new double[L, H];
                 for (int l = 0; l < L; l++) AttentionPatternScores.Fill(previousOnText, l, AttentionPatternScores.Offset(textCache["pattern", l], 1, 1));
                 previous = new HeadScores("previous-token (text)", previousOnText);
-                TextScores(model, textCache, offsetFraction, offsetDelta, sink, sinkValue);
+                OffsetAndSinkScores(model, textCache, offsetFraction, offsetDelta, sink, sinkValue);
             }
         }
         string onText = o.Text is null ? "" : " (text)";
@@ -144,7 +144,7 @@ public static class MechanismDetector
     }
 
     /// <summary>The scores techniques §8.1 defines on text (fixed offset, sink mass, sink value norm), from a cache of patterns and values.</summary>
-    static void TextScores(HookedTransformer model, ActivationCache cache, double[,] offsetFraction, double[,] offsetDelta, double[,] sink, double[,] sinkValue)
+    static void OffsetAndSinkScores(HookedTransformer model, ActivationCache cache, double[,] offsetFraction, double[,] offsetDelta, double[,] sink, double[,] sinkValue)
     {
         for (int l = 0; l < model.Config.NLayers; l++)
         {
