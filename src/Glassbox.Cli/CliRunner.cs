@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Glassbox.Cli.Commands;
 
 namespace Glassbox.Cli;
@@ -7,6 +8,7 @@ namespace Glassbox.Cli;
 public static class CliRunner
 {
     public const int InputError = 2;
+    public const int InternalError = 3;
 
     public static RootCommand CreateRoot() => new("Glassbox: look inside Transformer language models.")
     {
@@ -34,6 +36,13 @@ public static class CliRunner
         CircuitCommand.Create(),
     };
 
+    static string CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var r = parsed.CommandResult; r.Command is not RootCommand && r.Parent is CommandResult parent; r = parent) names.Insert(0, r.Command.Name);
+        return string.Join(' ', names.Prepend("glassbox"));
+    }
+
     public static int Invoke(RootCommand root, string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         var output = stdout ?? Console.Out;
@@ -44,7 +53,12 @@ public static class CliRunner
         var config = new InvocationConfiguration { Output = output, Error = errors, EnableDefaultExceptionHandler = false };
         try
         {
-            return root.Parse(args).Invoke(config);
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count == 0) return parsed.Invoke(config);
+            // A malformed command line is an input error like any other: one line each, exit 2, and where to look.
+            foreach (var error in parsed.Errors) errors.WriteLine($"error: {error.Message}");
+            errors.WriteLine($"Run '{CommandPath(parsed)} --help' for usage.");
+            return InputError;
         }
         catch (GlassboxException e)
         {
@@ -55,6 +69,13 @@ public static class CliRunner
         {
             errors.WriteLine($"error: {e.Message}");
             return InputError;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("GLASSBOX_DEBUG") != "1")
+        {
+            // Input checks should have caught it, so it is our bug; one line beats a stack trace for the user.
+            errors.WriteLine($"internal error: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            errors.WriteLine("This is a Glassbox bug: please report it with the command line (GLASSBOX_DEBUG=1 shows the stack trace).");
+            return InternalError;
         }
     }
 }

@@ -22,15 +22,15 @@ public static class AttributeCommand
         var generate = new Option<int?>("--generate") { Description = "attribute N greedily generated tokens" };
         var contrast = new Option<string?>("--contrast") { Description = "foil token: attribute target − foil (Yin & Neubig 2022)" };
         var score = new Option<string>("--score") { Description = "logit, logprob or prob", DefaultValueFactory = _ => "logit" };
-        var steps = new Option<int>("--steps") { Description = "integrated gradients: steps", DefaultValueFactory = _ => 50 };
+        var steps = new Option<int>("--steps") { Description = "integrated gradients: steps", DefaultValueFactory = _ => 50 }.AtLeast(1);
         var rule = new Option<string>("--rule") { Description = "integrated gradients: graded-gauss-legendre (α = s³), gauss-legendre, trapezoid, riemann-left, riemann-right, riemann-middle", DefaultValueFactory = _ => "graded-gauss-legendre" };
         var baseline = new Option<string?>("--baseline") { Description = "integrated gradients: baseline token (default: zero embedding)" };
-        var samples = new Option<int>("--samples") { Description = "SmoothGrad: noisy samples", DefaultValueFactory = _ => 50 };
-        var noise = new Option<double>("--noise") { Description = "SmoothGrad: noise level ρ", DefaultValueFactory = _ => 0.15 };
+        var samples = new Option<int>("--samples") { Description = "SmoothGrad: noisy samples", DefaultValueFactory = _ => 50 }.AtLeast(1);
+        var noise = new Option<double>("--noise") { Description = "SmoothGrad: noise level ρ", DefaultValueFactory = _ => 0.15 }.FiniteAtLeast(0);
         var occlude = new Option<string>("--occlude") { Description = "occlusion: zero, replace or remove", DefaultValueFactory = _ => "zero" };
         var replacement = new Option<string?>("--replacement") { Description = "occlusion: the replacement token (with --occlude replace)" };
-        var span = new Option<int>("--span") { Description = "occlusion: tokens per occluded span", DefaultValueFactory = _ => 1 };
-        var stride = new Option<int>("--stride") { Description = "occlusion: tokens between span starts", DefaultValueFactory = _ => 1 };
+        var span = new Option<int>("--span") { Description = "occlusion: tokens per occluded span", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var stride = new Option<int>("--stride") { Description = "occlusion: tokens between span starts", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var layer = new Option<int?>("--layer") { Description = "attention: one layer" };
         var head = new Option<int?>("--head") { Description = "attention: one head of --layer" };
         var memory = new Option<long>("--memory-mb") { Description = "batched methods: memory budget in MB", DefaultValueFactory = _ => 1024 };
@@ -58,9 +58,8 @@ public static class AttributeCommand
             {
                 var promptIds = text is not null ? ModelOptions.Encode(tokenizer, text) : ModelOptions.ParseIds(idText!);
                 if (promptIds.Length == 0) throw new GlassboxException("The prompt is empty: attribution needs at least one token.");
-                if (promptIds.Length > model.Config.ContextLength)
-                    throw new GlassboxException($"The prompt has {promptIds.Length} tokens but the model's context is {model.Config.ContextLength} tokens.");
-                long? Token(string? piece, string what) => piece is null ? null : SingleToken(tokenizer, piece, what);
+                model.CheckPromptLength(promptIds.Length);
+                long? Token(string? piece, string what) => piece is null ? null : ModelOptions.SingleToken(tokenizer, piece, what);
                 var options = new AttributionOptions
                 {
                     Steps = parse.GetValue(steps),
@@ -99,7 +98,7 @@ public static class AttributeCommand
     {
         if (target is not null)
         {
-            var ids = InVocabulary(tokenizer, target, "--target");
+            var ids = ModelOptions.RequireTokenizer(tokenizer, "--target").InVocabulary(target, "--target").Select(i => (long)i).ToArray();
             if (ids.Length == 0) throw new GlassboxException("The --target text has no tokens.");
             return ids;
         }
@@ -107,24 +106,6 @@ public static class AttributeCommand
         if (count < 1) throw new GlassboxException($"--generate takes a positive number, got {count}.");
         var all = Generation.Generate(model, prompt, new GenerationOptions { MaxNewTokens = count, StopToken = null });
         return all[prompt.Length..];
-    }
-
-    /// <summary>The ids of <paramref name="text"/> without BOS, refusing text the vocabulary cannot represent (it would not decode back).</summary>
-    static long[] InVocabulary(ITokenizer? tokenizer, string text, string what)
-    {
-        if (tokenizer is null) throw new GlassboxException($"{what} needs a tokenizer: pass --tokenizer PATH.");
-        var ids = tokenizer.Encode(text, addBos: false);
-        if (tokenizer.Decode(ids).Trim() != text.Trim())
-            throw new GlassboxException($"{what} '{text}' is not in the vocabulary (it encodes as [{string.Join(", ", ids.Select(tokenizer.Display))}]).");
-        return ids.Select(i => (long)i).ToArray();
-    }
-
-    static long SingleToken(ITokenizer? tokenizer, string piece, string what)
-    {
-        if (tokenizer?.TokenToId(piece) is { } id) return id;
-        var ids = InVocabulary(tokenizer, piece, what);
-        return ids.Length == 1 ? ids[0]
-            : throw new GlassboxException($"{what} '{piece}' is {ids.Length} tokens, not one ([{string.Join(", ", ids.Select(i => tokenizer!.Display((int)i)))}]).");
     }
 
     static T ParseEnum<T>(string text, string what) where T : struct, Enum =>

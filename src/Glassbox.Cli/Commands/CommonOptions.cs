@@ -54,6 +54,12 @@ public sealed class ModelOptions
         return tokenizer.Encode(text).Select(i => (long)i).ToArray();
     }
 
+    public static ITokenizer RequireTokenizer(ITokenizer? tokenizer, string what) =>
+        tokenizer ?? throw new GlassboxException($"{what} needs a tokenizer: pass --tokenizer PATH.");
+
+    /// <summary>The one known token a word given for option <paramref name="what"/> is, or an error naming the word.</summary>
+    public static int SingleToken(ITokenizer? tokenizer, string word, string what) => RequireTokenizer(tokenizer, what).SingleToken(word, what);
+
     public static long[] ParseIds(string text)
     {
         try

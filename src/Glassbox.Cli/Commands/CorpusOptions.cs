@@ -10,8 +10,8 @@ namespace Glassbox.Cli.Commands;
 public sealed class CorpusOptions
 {
     public Option<string?> Corpus { get; } = new("--corpus") { Description = "text file cut into windows of --seq-len tokens (default: sample from the model)" };
-    public Option<int> Sequences { get; } = new("--sequences") { Description = "number of sequences", DefaultValueFactory = _ => 256 };
-    public Option<int> SeqLen { get; } = new("--seq-len") { Description = "tokens per sequence, BOS included", DefaultValueFactory = _ => 128 };
+    public Option<int> Sequences { get; } = new Option<int>("--sequences") { Description = "number of sequences", DefaultValueFactory = _ => 256 }.AtLeast(1);
+    public Option<int?> SeqLen { get; } = new Option<int?>("--seq-len") { Description = "tokens per sequence, BOS included (default: 128, or the context if shorter)" }.AtLeast(2);
     public Option<int> CorpusSeed { get; } = new("--corpus-seed") { Description = "seed of the sampled corpus", DefaultValueFactory = _ => 0 };
 
     public void AddTo(Command command)
@@ -22,11 +22,13 @@ public sealed class CorpusOptions
         command.Options.Add(CorpusSeed);
     }
 
+    /// <summary>--seq-len, or 128 tokens capped at the model's context.</summary>
+    public int SequenceLength(ParseResult parse, HookedTransformer model) => parse.GetValue(SeqLen) ?? Math.Min(128, model.Config.ContextLength);
+
     /// <summary>The sequences, and a description of them for logs and saved configs.</summary>
     public (IReadOnlyList<long[]> Sequences, string Description) Load(ParseResult parse, HookedTransformer model, ITokenizer? tokenizer, int seedOffset = 0)
     {
-        int count = parse.GetValue(Sequences), length = parse.GetValue(SeqLen);
-        if (count <= 0) throw new GlassboxException($"--sequences must be positive, got {count}.");
+        int count = parse.GetValue(Sequences), length = SequenceLength(parse, model);
         if (length > model.Config.ContextLength) throw new GlassboxException($"--seq-len {length} exceeds the model's context of {model.Config.ContextLength}.");
         if (parse.GetValue(Corpus) is string path)
         {

@@ -20,7 +20,7 @@ public static class InspectCommand
     {
         var m = new ModelOptions();
         var prompt = new Option<string>("--prompt") { Description = "text to inspect", DefaultValueFactory = _ => DefaultPrompt };
-        var top = new Option<int>("--top") { Description = "rows per table", DefaultValueFactory = _ => 5 };
+        var top = new Option<int>("--top") { Description = "rows per table", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var command = new Command("inspect", "Predictions, a per-layer logit lens, and the heads that matter, for one prompt.") { prompt, top };
         m.AddTo(command);
         command.SetAction(parse =>

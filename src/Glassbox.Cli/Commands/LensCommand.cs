@@ -20,11 +20,11 @@ public static class LensCommand
         var method = new Option<string>("--method") { Description = "logit or tuned", DefaultValueFactory = _ => "logit" };
         var lensFile = new Option<string?>("--lens") { Description = "tuned lens to load (Glassbox .safetensors, or a tuned-lens directory with params.safetensors)" };
         var corpus = new Option<string?>("--corpus") { Description = "train a tuned lens on this text file (first 48 windows train, next 16 are held out)" };
-        var steps = new Option<int>("--steps") { Description = "tuned-lens training steps", DefaultValueFactory = _ => 300 };
-        var window = new Option<int>("--window") { Description = "tokens per training window", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "tuned-lens training steps", DefaultValueFactory = _ => 300 }.AtLeast(1);
+        var window = new Option<int>("--window") { Description = "tokens per training window", DefaultValueFactory = _ => 64 }.AtLeast(2);
         var save = new Option<string?>("--save") { Description = "write the trained tuned lens here (.safetensors)" };
         var target = new Option<string?>("--target") { Description = "a word (one token) whose probability and rank every cell reports" };
-        var top = new Option<int>("--top") { Description = "top-k tokens per cell", DefaultValueFactory = _ => 5 };
+        var top = new Option<int>("--top") { Description = "top-k tokens per cell", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var optimizer = new Option<string>("--optimizer") { Description = "tuned-lens training: adamw (lr 1e-2) or sgd (Nesterov μ 0.9, lr 1, as the paper)", DefaultValueFactory = _ => "adamw" };
         var components = new Option<bool>("--components") { Description = "also decode each block's attention and MLP outputs (logit lens)" };
         var command = new Command("lens", "Logit or tuned lens: what every layer predicts at every position.")
@@ -48,7 +48,7 @@ public static class LensCommand
                 var options = new LensOptions
                 {
                     TopK = parse.GetValue(top), Components = parse.GetValue(components),
-                    Target = parse.GetValue(target) is { } word ? SingleToken(tokenizer, word) : null,
+                    Target = parse.GetValue(target) is { } word ? ModelOptions.SingleToken(tokenizer, word, "--target") : null,
                     Show = tokenizer is null ? null : tokenizer.Display,
                 };
                 using var scope = NewDisposeScope();
@@ -93,14 +93,5 @@ public static class LensCommand
         var lens = TunedLens.Train(model, train, training, log.WriteLine);
         log.Write(lens.Compare(model, heldOut).ToText());
         return lens;
-    }
-
-    /// <summary>The one token a word encodes to (no BOS), or an error naming the word.</summary>
-    public static int SingleToken(ITokenizer? tokenizer, string word)
-    {
-        if (tokenizer is null) throw new GlassboxException($"'{word}' needs a tokenizer: pass --tokenizer PATH.");
-        var ids = tokenizer.Encode(word, addBos: false);
-        if (ids.Length != 1) throw new GlassboxException($"'{word}' is {ids.Length} tokens under this tokenizer; a target must be exactly one.");
-        return ids[0];
     }
 }

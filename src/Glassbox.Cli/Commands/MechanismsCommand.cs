@@ -15,11 +15,11 @@ public static class MechanismsCommand
         var m = new ModelOptions();
         var dir = new Option<string?>("--out") { Description = "write report.txt, report.json, findings.csv, PNG heatmaps and index.html into this directory" };
         var format = new Option<string>("--format") { Description = "what to print: table, json or csv", DefaultValueFactory = _ => "table" };
-        var sequences = new Option<int>("--sequences") { Description = "repeated random sequences in the probe batch", DefaultValueFactory = _ => 16 };
-        var halfLength = new Option<int>("--half-length") { Description = "tokens in each half of a probe sequence (shortened to fit the context)", DefaultValueFactory = _ => 50 };
+        var sequences = new Option<int>("--sequences") { Description = "repeated random sequences in the probe batch", DefaultValueFactory = _ => 16 }.AtLeast(1);
+        var halfLength = new Option<int>("--half-length") { Description = "tokens in each half of a probe sequence (shortened to fit the context)", DefaultValueFactory = _ => 50 }.AtLeast(1);
         var seed = new Option<int>("--seed") { Description = "seed of the probe sequences", DefaultValueFactory = _ => 0 };
         var text = new Option<string?>("--text") { Description = "a text file: measure previous-token, fixed-offset and sink heads on windows of it (as they are defined) instead of on the repeated random tokens" };
-        var textWindows = new Option<int>("--text-windows") { Description = "windows of 64 tokens (or the context) taken from --text", DefaultValueFactory = _ => 16 };
+        var textWindows = new Option<int>("--text-windows") { Description = "windows of 64 tokens (or the context) taken from --text", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var noAblations = new Option<bool>("--no-ablations") { Description = "skip the ablations behind the causal evidence (and the IOI probe)" };
         var command = new Command("mechanisms", "Find previous-token, induction, duplicate-token, positional, sink, copy-suppression, successor and IOI heads, "
             + "with ablation evidence, plus massive activations, outlier dimensions and dead neurons.") { dir, format, sequences, halfLength, seed, noAblations, text, textWindows };

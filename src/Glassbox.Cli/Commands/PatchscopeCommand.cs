@@ -16,8 +16,8 @@ public static class PatchscopeCommand
         var target = new Option<string>("--target") { Description = "target prompt", DefaultValueFactory = _ => Patchscope.IdentityPrompt };
         var targetLayer = new Option<int?>("--target-layer") { Description = "write blocks.L.hook_resid_pre of the target (n_layers: the final residual); default: the source layer" };
         var targetPosition = new Option<int>("--target-position") { Description = "target position (negative counts from the end)", DefaultValueFactory = _ => -1 };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "greedy tokens to generate", DefaultValueFactory = _ => 8 };
-        var top = new Option<int>("--top") { Description = "top-k tokens shown", DefaultValueFactory = _ => 5 };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "greedy tokens to generate", DefaultValueFactory = _ => 8 }.AtLeast(0);
+        var top = new Option<int>("--top") { Description = "top-k tokens shown", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var sweep = new Option<string?>("--sweep") { Description = "every source layer × target layer: the probability of this word (one token) and each run's top token" };
         var command = new Command("patchscope", "Patch a source hidden state into a target prompt and read what it decodes to.")
             { source, sourceLayer, sourcePosition, target, targetLayer, targetPosition, maxNew, top, sweep };
@@ -33,7 +33,7 @@ public static class PatchscopeCommand
                 var targetIds = ModelOptions.Encode(tokenizer, parse.GetValue(target)!);
                 if (parse.GetValue(sweep) is { } word)
                 {
-                    output.Emit(parse, PatchscopeSweep.Run(model, sourceIds, targetIds, LensCommand.SingleToken(tokenizer, word),
+                    output.Emit(parse, PatchscopeSweep.Run(model, sourceIds, targetIds, ModelOptions.SingleToken(tokenizer, word, "--sweep"),
                         parse.GetValue(sourcePosition), parse.GetValue(targetPosition), tokenizer.Display));
                     return 0;
                 }

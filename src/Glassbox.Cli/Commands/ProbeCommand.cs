@@ -17,7 +17,7 @@ public static class ProbeCommand
         var data = new Option<string>("--data") { Description = "TSV file: label<TAB>text per line", Required = true };
         var hook = new Option<string>("--hook") { Description = "resid_pre, resid_mid, resid_post, attn_out or mlp_out", DefaultValueFactory = _ => "resid_post" };
         var position = new Option<int>("--position") { Description = "probed token (negative counts from the end)", DefaultValueFactory = _ => -1 };
-        var testFraction = new Option<double>("--test-fraction") { Description = "held-out share of the examples", DefaultValueFactory = _ => 0.3 };
+        var testFraction = new Option<double>("--test-fraction") { Description = "held-out share of the examples", DefaultValueFactory = _ => 0.3 }.Fraction();
         var seed = new Option<int>("--seed") { Description = "split and control-label seed", DefaultValueFactory = _ => 0 };
         var probe = new Option<string>("--probe") { Description = "linear, mlp or mass-mean", DefaultValueFactory = _ => "linear" };
         var mdl = new Option<bool>("--mdl") { Description = "report the online codelength (bits) and compression instead of accuracy (linear or mlp probes)" };

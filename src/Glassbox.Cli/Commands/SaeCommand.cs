@@ -23,18 +23,18 @@ public static class SaeCommand
         var hook = new Option<string>("--hook") { Description = "hook point the SAE reads, e.g. blocks.2.hook_resid_post", Required = true };
         var target = new Option<string?>("--target-hook") { Description = "train a transcoder: reconstruct this hook's activation instead" };
         var arch = new Option<string>("--arch") { Description = "standard, topk, batchtopk, jumprelu or gated", DefaultValueFactory = _ => "topk" };
-        var k = new Option<int>("--k") { DefaultValueFactory = _ => 16 };
-        var dSae = new Option<int>("--d-sae") { Description = "number of latents", Required = true };
-        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 2000 };
-        var batch = new Option<int>("--batch-tokens") { DefaultValueFactory = _ => 4096 };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-4 };
-        var sparsity = new Option<double>("--sparsity") { Description = "λ of the L1 (standard, gated) or L0 (jumprelu) penalty", DefaultValueFactory = _ => 5.0 };
-        var bandwidth = new Option<double>("--bandwidth") { Description = "JumpReLU straight-through bandwidth ε", DefaultValueFactory = _ => 1e-3 };
+        var k = new Option<int>("--k") { DefaultValueFactory = _ => 16 }.AtLeast(1);
+        var dSae = new Option<int>("--d-sae") { Description = "number of latents", Required = true }.AtLeast(1);
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 2000 }.AtLeast(1);
+        var batch = new Option<int>("--batch-tokens") { DefaultValueFactory = _ => 4096 }.AtLeast(1);
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-4 }.FiniteAtLeast(0);
+        var sparsity = new Option<double>("--sparsity") { Description = "λ of the L1 (standard, gated) or L0 (jumprelu) penalty", DefaultValueFactory = _ => 5.0 }.FiniteAtLeast(0);
+        var bandwidth = new Option<double>("--bandwidth") { Description = "JumpReLU straight-through bandwidth ε", DefaultValueFactory = _ => 1e-3 }.FiniteAtLeast(0);
         var deadTokens = new Option<long>("--dead-tokens") { Description = "a latent silent for this many tokens is dead", DefaultValueFactory = _ => 1_000_000 };
-        var resampleEvery = new Option<int>("--resample-every") { Description = "every N steps re-initialise latents silent over those steps toward badly reconstructed inputs (0: never)", DefaultValueFactory = _ => 0 };
+        var resampleEvery = new Option<int>("--resample-every") { Description = "every N steps re-initialise latents silent over those steps toward badly reconstructed inputs (0: never)", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var cacheDir = new Option<string?>("--cache-dir") { Description = "cache activations here in safetensors chunks (resumable)" };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 0 };
-        var evalSequences = new Option<int>("--eval-sequences") { Description = "held-out sequences to evaluate on after training (0: none)", DefaultValueFactory = _ => 64 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var evalSequences = new Option<int>("--eval-sequences") { Description = "held-out sequences to evaluate on after training (0: none)", DefaultValueFactory = _ => 64 }.AtLeast(0);
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "directory to save the SAE to (SAELens layout)", Required = true };
         var command = new Command("train", "Train an SAE (or transcoder) on a hook's activations over a corpus and save it in SAELens's layout.")
@@ -51,13 +51,13 @@ public static class SaeCommand
             {
                 var started = System.Diagnostics.Stopwatch.StartNew();
                 var (sequences, description) = corpus.Load(parse, model, tokenizer);
-                log.WriteLine($"corpus: {sequences.Count} sequences × {parse.GetValue(corpus.SeqLen)} tokens, {description} ({started.Elapsed.TotalSeconds:F0} s)");
+                log.WriteLine($"corpus: {sequences.Count} sequences × {corpus.SequenceLength(parse, model)} tokens, {description} ({started.Elapsed.TotalSeconds:F0} s)");
                 var config = new SaeConfig
                 {
                     Architecture = SaeConfig.Parse(parse.GetValue(arch)!), DIn = model.Config.DModel, DSae = parse.GetValue(dSae), K = parse.GetValue(k),
                     HookName = parse.GetValue(hook)!, TargetHookName = parse.GetValue(target), ApplyBDecToInput = parse.GetValue(target) is null,
                     ModelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(parse.GetValue(m.Model)!)),
-                    ContextSize = parse.GetValue(corpus.SeqLen), DatasetPath = description,
+                    ContextSize = corpus.SequenceLength(parse, model), DatasetPath = description,
                 };
                 using var store = new ActivationStore(model, config.HookName, config.TargetHookName, sequences,
                     new ActivationStoreOptions { CacheDirectory = parse.GetValue(cacheDir), Seed = parse.GetValue(seed) });

@@ -10,13 +10,13 @@ public static class ServeCommand
     public static Command Create()
     {
         var m = new ModelOptions();
-        var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8765 };
+        var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8765 }.Between(0, 65535);
         var host = new Option<string>("--host") { Description = "address to bind; anything but loopback exposes the viewer to the network", DefaultValueFactory = _ => "127.0.0.1" };
         var roots = new Option<string[]>("--root") { Description = "directory the model picker may load from (repeatable; default: the model's parent directory)", AllowMultipleArgumentsPerToken = true };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "longest prompt accepted, in tokens (capped by the model's context)", DefaultValueFactory = _ => 256 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "longest prompt accepted, in tokens (capped by the model's context)", DefaultValueFactory = _ => 256 }.AtLeast(1);
         var tunedLens = new Option<string?>("--tuned-lens") { Description = "tuned lens for the model (from glassbox lens --save, or a tuned-lens directory): adds the tuned lens view" };
         var sae = new Option<string?>("--sae") { Description = "SAE for the model (a SAELens-layout directory): adds SAE features to the neuron page" };
-        var mechanismSequences = new Option<int>("--mechanisms-sequences") { Description = "repeated random sequences the mechanisms view probes with", DefaultValueFactory = _ => new MechanismOptions().Sequences };
+        var mechanismSequences = new Option<int>("--mechanisms-sequences") { Description = "repeated random sequences the mechanisms view probes with", DefaultValueFactory = _ => new MechanismOptions().Sequences }.AtLeast(1);
         var command = new Command("serve", "Local web viewer: tokens, attention, lenses and more, in the browser.") { port, host, roots, maxTokens, tunedLens, sae, mechanismSequences };
         m.AddTo(command);
         command.SetAction(async (parse, cancel) =>
@@ -33,8 +33,7 @@ public static class ServeCommand
                 MaxTokens = parse.GetValue(maxTokens),
                 TunedLensPath = parse.GetValue(tunedLens),
                 SaePath = parse.GetValue(sae),
-                Mechanisms = new MechanismOptions { Sequences = parse.GetValue(mechanismSequences) > 0 ? parse.GetValue(mechanismSequences)
-                    : throw new GlassboxException($"--mechanisms-sequences must be positive, got {parse.GetValue(mechanismSequences)}.") },
+                Mechanisms = new MechanismOptions { Sequences = parse.GetValue(mechanismSequences) },
             };
             await using var server = await GlassboxServer.StartAsync(options, parse.InvocationConfiguration.Error, cancel);
             parse.InvocationConfiguration.Error.WriteLine("Press Ctrl+C to stop.");

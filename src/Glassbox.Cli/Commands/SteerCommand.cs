@@ -17,7 +17,7 @@ public static class SteerCommand
         var layer = new Option<int>("--layer") { Description = "add at blocks.L.hook_resid_pre", Required = true };
         var coefficients = new Option<string>("--coefficients") { Description = "comma-separated coefficients c (0 is the unsteered model)", DefaultValueFactory = _ => "0,4" };
         var target = new Option<string?>("--target") { Description = "a word (one token) whose log-probability after the prompt is reported per coefficient" };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "greedy tokens to generate", DefaultValueFactory = _ => 20 };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "greedy tokens to generate", DefaultValueFactory = _ => 20 }.AtLeast(0);
         var command = new Command("steer", "Steer generation with activation addition (ActAdd) from a contrast prompt pair.")
             { prompt, plus, minus, layer, coefficients, target, maxNew };
         m.AddTo(command);
@@ -34,7 +34,7 @@ public static class SteerCommand
                     parse.GetValue(layer), filler);
                 var word = parse.GetValue(target);
                 output.Emit(parse, SteeringSweep.Run(model, ModelOptions.Encode(tokenizer, parse.GetValue(prompt)!), vector, cs, parse.GetValue(maxNew),
-                    word is null ? null : LensCommand.SingleToken(tokenizer, word), tokenizer.Decode, word));
+                    word is null ? null : ModelOptions.SingleToken(tokenizer, word, "--target"), tokenizer.Decode, word));
             }
             return 0;
         });
@@ -43,13 +43,17 @@ public static class SteerCommand
 
     static double[] ParseCoefficients(string text)
     {
+        double[] values;
         try
         {
-            return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         }
         catch (FormatException)
         {
             throw new GlassboxException($"--coefficients takes comma-separated numbers, got '{text}'.");
         }
+        if (values.Length == 0 || values.Any(c => !double.IsFinite(c)))
+            throw new GlassboxException($"--coefficients takes comma-separated finite numbers, got '{text}'.");
+        return values;
     }
 }

@@ -26,7 +26,7 @@ public sealed class TaskOptions
     public PatchingTask Build(ParseResult parse, ITokenizer? tokenizer, bool cleanOnly = false)
     {
         if (tokenizer is null) throw new GlassboxException("This command needs a tokenizer: pass --tokenizer PATH.");
-        string name = parse.GetValue(Task)!.ToLowerInvariant();
+        string name = TaskName(parse);
         int count = parse.GetValue(Count), seed = parse.GetValue(Seed);
         if (count < 1) throw new GlassboxException($"--count must be at least 1, got {count}.");
         var task = name switch
@@ -40,6 +40,17 @@ public sealed class TaskOptions
         };
         if (parse.GetValue(Metric) is not { } metric) return task;
         using (task) return task.With(PatchMetric.ParseKind(metric));
+    }
+
+    /// <summary>--task, where user prompts (--clean, --corrupted) without one mean pairs rather than being ignored for the default IOI.</summary>
+    string TaskName(ParseResult parse)
+    {
+        bool userPrompts = parse.GetValue(Clean) is { Length: > 0 } || parse.GetValue(Corrupted) is { Length: > 0 };
+        if (parse.GetResult(Task) is null or { Implicit: true }) return userPrompts ? "pairs" : "ioi";
+        string name = parse.GetValue(Task)!.ToLowerInvariant();
+        if (userPrompts && name != "pairs")
+            throw new GlassboxException($"--clean and --corrupted give your own prompt pairs; they do not combine with --task {name}.");
+        return name;
     }
 
     string[] CorruptedOrClean(ParseResult parse, bool cleanOnly) =>

@@ -13,8 +13,8 @@ public sealed class UnitViewOptions(string unitName)
 {
     public Option<string?> Units { get; } = new($"--{unitName}s") { Description = $"comma-separated {unitName} indices (default: the first 10)" };
     public Option<string?> Store { get; } = new("--store") { Description = "SQLite max-activation store; scanned over the corpus first (resuming where it stopped)" };
-    public Option<int> Examples { get; } = new("--examples") { Description = "top contexts kept and shown per unit", DefaultValueFactory = _ => 10 };
-    public Option<int> TopTokens { get; } = new("--top-tokens") { DefaultValueFactory = _ => 10 };
+    public Option<int> Examples { get; } = new Option<int>("--examples") { Description = "top contexts kept and shown per unit", DefaultValueFactory = _ => 10 }.AtLeast(1);
+    public Option<int> TopTokens { get; } = new Option<int>("--top-tokens") { DefaultValueFactory = _ => 10 }.AtLeast(1);
     public CorpusOptions Corpus { get; } = new();
     public OutputOptions Output { get; } = new();
 

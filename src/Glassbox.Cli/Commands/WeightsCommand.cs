@@ -13,7 +13,7 @@ public static class WeightsCommand
         var o = new OutputOptions();
         var layer = new Option<int?>("--layer") { Description = "with --head: show this head's circuits" };
         var head = new Option<int?>("--head") { Description = "with --layer: show this head's circuits" };
-        var top = new Option<int>("--top") { Description = "token pairs to list per full circuit", DefaultValueFactory = _ => 10 };
+        var top = new Option<int>("--top") { Description = "token pairs to list per full circuit", DefaultValueFactory = _ => 10 }.AtLeast(1);
         var effective = new Option<bool>("--effective-embedding") { Description = "heads after layer 0 read W_E + MLP_0(W_E) in the full circuits" };
         var command = new Command("weights", "Weight circuits: copying scores and Q/K/V composition between heads, or one head's full OV and QK circuits over the vocabulary.")
             { layer, head, top, effective };

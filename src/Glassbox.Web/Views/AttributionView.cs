@@ -20,7 +20,7 @@ public static class AttributionView
     public static AttributionViewResult Compute(HookedTransformer model, ITokenizer tokenizer, long[] ids, string? method, string? target)
     {
         var attribution = AttributionMethods.Create(method ?? DefaultMethod);
-        long targetId = target is null ? TopPrediction(model, ids) : TokenId(tokenizer, target);
+        long targetId = target is null ? TopPrediction(model, ids) : tokenizer.SingleToken(target, "target");
         var result = Attributor.Run(model, attribution, ids, [targetId], new AttributionTarget(targetId), id => tokenizer.Display((int)id));
         var step = result.Steps[0];
         return new AttributionViewResult(result.Method, attribution.Description, tokenizer.Display((int)targetId), (int)targetId,
@@ -31,15 +31,5 @@ public static class AttributionView
     {
         using var scope = NewDisposeScope();
         return model.Forward(tensor(ids).unsqueeze(0))[0, -1].argmax().item<long>();
-    }
-
-    /// <summary>A target given as text must be exactly one token (a vocabulary entry, or text that encodes to one token).</summary>
-    static long TokenId(ITokenizer tokenizer, string text)
-    {
-        if (tokenizer.TokenToId(text) is int id) return id;
-        var encoded = tokenizer.Encode(text, addBos: false);
-        if (encoded.Length != 1)
-            throw new ApiException(400, $"target '{text}' is {encoded.Length} tokens; give one token.");
-        return encoded[0];
     }
 }

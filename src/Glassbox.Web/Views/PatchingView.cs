@@ -40,10 +40,9 @@ public static class PatchingView
 
     static (int Good, int Bad) Answers(HookedTransformer model, ITokenizer tokenizer, long[] ids, string? answer, string? wrong)
     {
-        int? Named(string? text) => string.IsNullOrWhiteSpace(text) ? null
-            : tokenizer.Encode(text, addBos: false) is [int id] ? id
-            : throw new ApiException(400, $"'{text}' is not a single token under this tokenizer.");
+        int? Named(string? text) => string.IsNullOrWhiteSpace(text) ? null : tokenizer.SingleToken(text, "answer");
         int? good = Named(answer), bad = Named(wrong);
+        if (good is not null && good == bad) throw new ApiException(400, $"answer and wrong are the same token ('{answer}'); the logit difference would be 0 by construction.");
         if (good is null || bad is null)
         {
             using var scope = NewDisposeScope();

@@ -67,6 +67,7 @@ public sealed class InformationFlowRoutes : IReport
         bool perHead = true, Func<long, string>? label = null)
     {
         if (tokens.Length == 0) throw new GlassboxException("The prompt is empty.");
+        if (!(threshold >= 0) || double.IsInfinity(threshold)) throw new GlassboxException($"The threshold τ must be a finite number ≥ 0, got {threshold}.");
         label ??= id => id.ToString();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -27,6 +27,7 @@ public static class Generation
     {
         var o = options ?? new GenerationOptions();
         if (prompt.Count == 0) throw new GlassboxException("Generation needs at least one prompt token (e.g. BOS).");
+        model.CheckPromptLength(prompt.Count);
         if (o.Temperature < 0) throw new GlassboxException($"Temperature must be ≥ 0, got {o.Temperature}.");
         if (o.TopP is <= 0 or > 1) throw new GlassboxException($"top-p must be in (0, 1], got {o.TopP}.");
         if (o.TopK is <= 0) throw new GlassboxException($"top-k must be positive, got {o.TopK}.");
@@ -41,6 +42,9 @@ public static class Generation
             var input = cache is null || step == 0 ? ids.ToArray() : new[] { ids[^1] };
             using var logits = model.Forward(tensor(input).unsqueeze(0), cache);
             var last = logits[0, -1].to(ScalarType.Float64, CPU).data<double>().ToArray();
+            // −∞ is a legitimate ban from a hook; NaN or +∞ means something overflowed, and argmax over it would be arbitrary.
+            if (last.Any(v => double.IsNaN(v) || double.IsPositiveInfinity(v)))
+                throw new GlassboxException($"The logits at generation step {step + 1} are NaN or +∞ (an intervention overflowed the residual stream?).");
             long next = o.Temperature == 0 ? ArgMax(last) : Sample(last, o, rng);
             ids.Add(next);
             if (next == stop) break;

@@ -169,14 +169,19 @@ public sealed class HookedTransformer : IDisposable
         return sd;
     }
 
+    /// <summary>Refuses a prompt of <paramref name="n"/> tokens when it is longer than the context, with the message every surface shows.</summary>
+    public void CheckPromptLength(long n)
+    {
+        if (n > Config.ContextLength) throw new GlassboxException($"The prompt has {n} tokens but the model's context is {Config.ContextLength} tokens.");
+    }
+
     void CheckTokens(Tensor tokens, long start)
     {
         long n = tokens.shape[1];
         if (n == 0) throw new GlassboxException("The input has no tokens.");
-        if (start + n > Config.ContextLength)
-            throw new GlassboxException(start == 0
-                ? $"The prompt has {n} tokens but the model's context is {Config.ContextLength} tokens."
-                : $"{start} cached plus {n} new tokens exceed the model's context of {Config.ContextLength} tokens.");
+        if (start == 0) CheckPromptLength(n);
+        else if (start + n > Config.ContextLength)
+            throw new GlassboxException($"{start} cached plus {n} new tokens exceed the model's context of {Config.ContextLength} tokens.");
         long min = tokens.min().item<long>(), max = tokens.max().item<long>();
         if (min < 0 || max >= Config.VocabSize)
             throw new GlassboxException($"Token id {(min < 0 ? min : max)} is outside the vocabulary [0, {Config.VocabSize}).");

@@ -131,10 +131,10 @@ public sealed class PatchingTask : IDisposable
                 throw new GlassboxException($"Prompt pair {i + 1} tokenises to {c[i].Length} clean and {x[i].Length} corrupted tokens (first clean prompt: {c[0].Length}); "
                     + "patching needs every prompt the same length.");
         }
-        int Token(string text) => tokenizer.Encode(text, addBos: false) is [int id]
-            ? id : throw new GlassboxException($"The answer '{text}' is not a single token under this tokenizer.");
-        int[] bad = wrong is null ? [] : [Token(wrong)];
-        var targets = c.Select((ids, i) => new MetricTarget(i, ids.Length - 1, [Token(answer)], bad)).ToArray();
+        int good = tokenizer.SingleToken(answer, "The answer");
+        int[] bad = wrong is null ? [] : [tokenizer.SingleToken(wrong, "The wrong answer")];
+        if (bad is [int same] && same == good) throw new GlassboxException($"The answer and the wrong answer are the same token ('{answer}').");
+        var targets = c.Select((ids, i) => new MetricTarget(i, ids.Length - 1, [good], bad)).ToArray();
         return new PatchingTask("pairs", Stack(c), Stack(x), new PatchMetric(kind, targets));
     }
 

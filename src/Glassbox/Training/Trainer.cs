@@ -38,6 +38,7 @@ public static class Trainer
     public static TrainingResult Train(HookedTransformer model, Func<int, TrainingBatch> nextBatch, TrainingBatch? evalBatch,
         TrainingOptions o, IProgress<TrainingProgress>? progress = null)
     {
+        if (o.Steps < 1) throw new GlassboxException($"Training needs at least one step, got {o.Steps}.");
         foreach (var p in model.Parameters) p.requires_grad_(true);
         using var optimizer = new AdamW(model.Parameters, o.Beta1, o.Beta2, weightDecay: o.WeightDecay);
         var history = new List<TrainingProgress>();

@@ -106,6 +106,6 @@ public class CircuitCommandsTests
     {
         var (exit, _, stderr) = CliHarness.Run([.. args, "--model", Model]);
         Assert.Equal(2, exit);
-        Assert.StartsWith("error: ", stderr.Split('\n').Last(l => l.Length > 0));
+        Assert.Contains(stderr.Split('\n'), line => line.StartsWith("error: "));
     }
 }

@@ -38,6 +38,6 @@ public class ServeCommandTests
     {
         var (exit, _, stderr) = CliHarness.Run("serve", "--model", Model, "--mechanisms-sequences", "0", "--port", "0");
         Assert.Equal(2, exit);
-        Assert.Contains("--mechanisms-sequences must be positive", stderr);
+        Assert.Contains("--mechanisms-sequences must be at least 1, got 0.", stderr);
     }
 }

@@ -48,7 +48,7 @@ public class TechniqueApiTests(ViewerServer server)
         Assert.Contains("did you mean 'saliency'?", body.GetProperty("error").GetString());
         (status, body) = await server.Post("attribution", new { prompt = ViewerServer.IoiPrompt, target = "Mary John" });
         Assert.Equal(400, status);
-        Assert.Contains("is 2 tokens; give one token", body.GetProperty("error").GetString());
+        Assert.Contains("target 'Mary John' is 2 tokens, not one", body.GetProperty("error").GetString());
     }
 
     [Fact]
@@ -179,6 +179,10 @@ public class PatchingApiTests(ViewerServer server)
         var top = tokens[tokens.GetArrayLength() - 1].GetProperty("top");
         Assert.True(dla.GetProperty("actual").GetDouble() > 0);
         Assert.Equal(Math.Log(top[0].GetProperty("probability").GetDouble() / top[1].GetProperty("probability").GetDouble()), dla.GetProperty("actual").GetDouble(), 4);
+
+        var (status, body) = await server.Post("dla", new { prompt = ViewerServer.IoiPrompt, answer = "Mary", wrong = "Mary" });
+        Assert.Equal(400, status);
+        Assert.Contains("the same token", body.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Glassbox.Datasets;
 using Glassbox.Loading;
 using Glassbox.Models;
@@ -26,6 +27,9 @@ public static class ZooTraining
         return (model, tokenizer, new ZooRun(recipe.Name, n, seed, result, recipe.Evaluate(model, tokenizer)));
     }
 
+    // A diverged run's NaN loss is still worth recording; the default options would refuse to write it.
+    static readonly JsonSerializerOptions RecordJson = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public static void Save(HookedTransformer model, ITokenizer tokenizer, ZooRun run, string dir, string command)
     {
         ModelSaver.Save(model, dir, tokenizer);
@@ -36,6 +40,6 @@ public static class ZooTraining
             tokens_per_second = run.Training.TokensPerSecond, seconds = run.Training.Elapsed.TotalSeconds,
             metrics = run.Metrics,
         };
-        File.WriteAllText(Path.Combine(dir, "training.json"), JsonSerializer.Serialize(record, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(Path.Combine(dir, "training.json"), JsonSerializer.Serialize(record, RecordJson) + "\n");
     }
 }
