@@ -21,14 +21,16 @@ public static class ProbeCommand
         var seed = new Option<int>("--seed") { Description = "split and control-label seed", DefaultValueFactory = _ => 0 };
         var probe = new Option<string>("--probe") { Description = "linear, mlp or mass-mean", DefaultValueFactory = _ => "linear" };
         var mdl = new Option<bool>("--mdl") { Description = "report the online codelength (bits) and compression instead of accuracy (linear or mlp probes)" };
+        var optimizer = new Option<string>("--optimizer") { Description = "linear probes: adamw (100 steps) or lbfgs (to the optimum, at most 100 iterations)", DefaultValueFactory = _ => "adamw" };
         var scrub = new Option<bool>("--scrub") { Description = "first erase the labels from every layer (concept scrubbing: LEACE per layer) fitted on 70% of the data; probe the rest" };
         var command = new Command("probe", "Probes per layer with a control task: accuracy and selectivity, or MDL codelength and compression.")
-            { data, hook, position, testFraction, seed, probe, mdl, scrub };
+            { data, hook, position, testFraction, seed, probe, optimizer, mdl, scrub };
         m.AddTo(command);
         output.AddTo(command);
         command.SetAction(parse =>
         {
             var kind = Probes.Parse(parse.GetValue(probe)!);
+            var training = new ProbeTraining { Optimizer = ParseOptimizer(parse.GetValue(optimizer)!) };
             var path = parse.GetValue(data)!;
             if (!File.Exists(path)) throw new GlassboxException($"The data file {path} does not exist.");
             var rows = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).Select((line, i) =>
@@ -45,7 +47,7 @@ public static class ProbeCommand
                 var prompts = rows.Select(r => ModelOptions.Encode(tokenizer, r.Text)).ToArray();
                 var options = new ProbeSweepOptions
                 {
-                    Hook = parse.GetValue(hook)!, Position = parse.GetValue(position), TestFraction = parse.GetValue(testFraction), Seed = parse.GetValue(seed), Kind = kind,
+                    Hook = parse.GetValue(hook)!, Position = parse.GetValue(position), TestFraction = parse.GetValue(testFraction), Seed = parse.GetValue(seed), Kind = kind, Training = training,
                 };
                 var labels = rows.Select(r => classes.IndexOf(r.Label)).ToArray();
                 void Emit(long[][] examples, int[] ys)
@@ -70,4 +72,11 @@ public static class ProbeCommand
         });
         return command;
     }
+
+    static ProbeOptimizer ParseOptimizer(string name) => name.ToLowerInvariant() switch
+    {
+        "adamw" => ProbeOptimizer.AdamW,
+        "lbfgs" or "l-bfgs" => ProbeOptimizer.Lbfgs,
+        _ => throw new GlassboxException($"Unknown probe optimizer '{name}' (use adamw or lbfgs)."),
+    };
 }

@@ -3,10 +3,16 @@ using static TorchSharp.torch;
 
 namespace Glassbox.Probing;
 
-/// <summary>How a linear probe is fitted: full-batch AdamW on standardised activations with an L2 penalty.</summary>
+public enum ProbeOptimizer { AdamW, Lbfgs }
+
+/// <summary>How a linear probe is fitted: full-batch AdamW or L-BFGS on standardised activations with an L2 penalty.</summary>
 public sealed record ProbeTraining
 {
+    /// <summary>L-BFGS runs the regularised objective to its optimum (as scikit-learn's logistic regression does); AdamW takes <see cref="Steps"/> steps.</summary>
+    public ProbeOptimizer Optimizer { get; init; } = ProbeOptimizer.AdamW;
+    /// <summary>AdamW's steps, or L-BFGS's most iterations.</summary>
     public int Steps { get; init; } = 100;
+    /// <summary>AdamW's learning rate (L-BFGS needs none).</summary>
     public double LearningRate { get; init; } = 0.1;
     /// <summary>λ of the penalty <c>λ‖W‖²</c> added to the mean cross-entropy.</summary>
     public double L2 { get; init; } = 1e-3;
@@ -33,12 +39,15 @@ public sealed class LinearProbe : IProbe
         var (mean, std, features) = Probes.Standardise(x);
         var w = zeros(x.shape[1], classes, device: x.device).requires_grad_(true);
         var b = zeros(classes, device: x.device).requires_grad_(true);
-        using (var optimizer = new AdamW([w, b], weightDecay: 0))
+        Tensor Objective() => nn.functional.cross_entropy(matmul(features, w) + b, y) + o.L2 * w.square().sum();
+        if (o.Optimizer == ProbeOptimizer.Lbfgs) Lbfgs.Minimize([w, b], Objective, new LbfgsOptions { MaxIterations = o.Steps });
+        else
         {
+            using var optimizer = new AdamW([w, b], weightDecay: 0);
             for (int step = 0; step < o.Steps; step++)
             {
                 using var inner = NewDisposeScope();
-                var loss = nn.functional.cross_entropy(matmul(features, w) + b, y) + o.L2 * w.square().sum();
+                var loss = Objective();
                 optimizer.ZeroGrad();
                 loss.backward();
                 optimizer.Step(o.LearningRate);

@@ -121,6 +121,14 @@ public class LensCommandsTests
         Assert.Equal("layer,train_accuracy,test_accuracy,control_accuracy,selectivity", lines[0]);
         Assert.Equal(5, lines.Length);
         Assert.All(lines.Skip(1), l => Assert.InRange(Column(l, 2), 0, 1));
+
+        (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--optimizer", "lbfgs", "--format", "csv");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(lines[0], stdout.Trim().Split('\n')[0]);
+        Assert.All(stdout.Trim().Split('\n').Skip(1), l => Assert.InRange(Column(l, 2), 0, 1));
+        (exit, _, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--optimizer", "newton");
+        Assert.Equal(2, exit);
+        Assert.Contains("use adamw or lbfgs", stderr);
     }
 
     [Fact]
