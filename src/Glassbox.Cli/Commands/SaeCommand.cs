@@ -29,6 +29,7 @@ public static class SaeCommand
         var batch = new Option<int>("--batch-tokens") { DefaultValueFactory = _ => 4096 }.AtLeast(1);
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-4 }.FiniteAtLeast(0);
         var sparsity = new Option<double>("--sparsity") { Description = "λ of the L1 (standard, gated) or L0 (jumprelu) penalty", DefaultValueFactory = _ => 5.0 }.FiniteAtLeast(0);
+        var initThreshold = new Option<double>("--init-threshold") { Description = "JumpReLU starting threshold θ₀ (also a resampled latent's)", DefaultValueFactory = _ => new SaeConfig().JumpReluInitThreshold };
         var bandwidth = new Option<double>("--bandwidth") { Description = "JumpReLU straight-through bandwidth ε", DefaultValueFactory = _ => 1e-3 }.FiniteAtLeast(0);
         var deadTokens = new Option<long>("--dead-tokens") { Description = "a latent silent for this many tokens is dead", DefaultValueFactory = _ => 1_000_000 };
         var resampleEvery = new Option<int>("--resample-every") { Description = "every N steps re-initialise latents silent over those steps toward badly reconstructed inputs (0: never)", DefaultValueFactory = _ => 0 }.AtLeast(0);
@@ -38,7 +39,7 @@ public static class SaeCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "directory to save the SAE to (SAELens layout)", Required = true };
         var command = new Command("train", "Train an SAE (or transcoder) on a hook's activations over a corpus and save it in SAELens's layout.")
-        { hook, target, arch, k, dSae, steps, batch, lr, sparsity, bandwidth, deadTokens, resampleEvery, cacheDir, checkpointEvery, evalSequences, seed, output };
+        { hook, target, arch, k, dSae, steps, batch, lr, sparsity, initThreshold, bandwidth, deadTokens, resampleEvery, cacheDir, checkpointEvery, evalSequences, seed, output };
         m.AddTo(command);
         corpus.AddTo(command);
         command.SetAction(parse =>
@@ -54,7 +55,7 @@ public static class SaeCommand
                 log.WriteLine($"corpus: {sequences.Count} sequences × {corpus.SequenceLength(parse, model)} tokens, {description} ({started.Elapsed.TotalSeconds:F0} s)");
                 var config = new SaeConfig
                 {
-                    Architecture = SaeConfig.Parse(parse.GetValue(arch)!), DIn = model.Config.DModel, DSae = parse.GetValue(dSae), K = parse.GetValue(k),
+                    Architecture = SaeConfig.Parse(parse.GetValue(arch)!), DIn = model.Config.DModel, DSae = parse.GetValue(dSae), K = parse.GetValue(k), JumpReluInitThreshold = parse.GetValue(initThreshold),
                     HookName = parse.GetValue(hook)!, TargetHookName = parse.GetValue(target), ApplyBDecToInput = parse.GetValue(target) is null,
                     ModelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(parse.GetValue(m.Model)!)),
                     ContextSize = corpus.SequenceLength(parse, model), DatasetPath = description,

@@ -11,9 +11,6 @@ namespace Glassbox.Sae;
 /// </summary>
 public sealed class JumpReluSae : SparseAutoencoder
 {
-    /// <summary>θ₀ (relative to the normalised input), as the paper initialises it.</summary>
-    public const double InitialThreshold = 1e-3;
-
     public JumpReluSae(SaeConfig config, IReadOnlyDictionary<string, Tensor> weights) : base(config, weights)
     {
         using var _ = no_grad();
@@ -32,7 +29,7 @@ public sealed class JumpReluSae : SparseAutoencoder
     public override IReadOnlyList<Tensor> Parameters => [W_enc, this["b_enc"], W_dec, b_dec, LogThreshold];
 
     public override IEnumerable<(Tensor Vector, double Initial)> LatentVectors =>
-        base.LatentVectors.Select(v => ReferenceEquals(v.Vector, LogThreshold) ? (v.Vector, Math.Log(InitialThreshold)) : v);
+        base.LatentVectors.Select(v => ReferenceEquals(v.Vector, LogThreshold) ? (v.Vector, Math.Log(Config.JumpReluInitThreshold)) : v);
 
     /// <summary>Takes log θ from θ, so a threshold edited or loaded since construction is what training starts from.</summary>
     public void StartTraining(double bandwidth)

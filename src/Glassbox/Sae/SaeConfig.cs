@@ -15,6 +15,8 @@ public sealed record SaeConfig
     public int DSae { get; init; }
     /// <summary>Latents kept per token (TopK) or on average per token (BatchTopK).</summary>
     public int K { get; init; } = 16;
+    /// <summary>JumpReLU's starting threshold θ₀ (SAELens's <c>jumprelu_init_threshold</c>), also what a resampled latent restarts from.</summary>
+    public double JumpReluInitThreshold { get; init; } = 1e-3;
     /// <summary>Subtract <c>b_dec</c> from the input before encoding (false for transcoders and Gemma Scope).</summary>
     public bool ApplyBDecToInput { get; init; } = true;
     public string HookName { get; init; } = "";
@@ -40,6 +42,8 @@ public sealed record SaeConfig
         if (DIn <= 0 || DSae <= 0) throw new GlassboxException($"An SAE needs positive d_in and d_sae, got d_in {DIn}, d_sae {DSae}.");
         if (Architecture is SaeArchitecture.TopK or SaeArchitecture.BatchTopK && (K <= 0 || K > DSae))
             throw new GlassboxException($"k must be in [1, d_sae = {DSae}], got {K}.");
+        if (Architecture == SaeArchitecture.JumpRelu && !(JumpReluInitThreshold > 0 && double.IsFinite(JumpReluInitThreshold)))
+            throw new GlassboxException($"JumpReLU's initial threshold θ₀ must be a positive number, got {JumpReluInitThreshold}.");
         return this;
     }
 

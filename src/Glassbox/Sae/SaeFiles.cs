@@ -45,6 +45,7 @@ public static class SaeFiles
             cfg["activation_fn_str"] = "topk";
             cfg["activation_fn_kwargs"] = new JsonObject { ["k"] = c.K };
         }
+        if (c.Architecture == SaeArchitecture.JumpRelu) cfg["jumprelu_init_threshold"] = c.JumpReluInitThreshold;
         if (c.TargetHookName is not null) cfg["hook_name_out"] = c.TargetHookName;
         File.WriteAllText(Path.Combine(directory, ConfigFile), cfg.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         SafeTensorsWriter.Write(Path.Combine(directory, WeightsFile), sae.TensorNames.Select(n => KeyValuePair.Create(n, sae[n])));
@@ -96,6 +97,7 @@ public static class SaeFiles
             PrependBos = Field("prepend_bos")?.GetValue<bool>() ?? true,
             DatasetPath = Field("dataset_path")?.GetValue<string>() ?? "",
             Dtype = Field("dtype")?.GetValue<string>() ?? "float32",
+            JumpReluInitThreshold = Field("jumprelu_init_threshold")?.GetValue<double>() ?? new SaeConfig().JumpReluInitThreshold,
         }.Validated();
     }
 }

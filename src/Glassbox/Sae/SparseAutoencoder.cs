@@ -136,7 +136,7 @@ public abstract class SparseAutoencoder : IDisposable
 
     static Tensor Initial(SaeConfig config, string name, Tensor zero) => (config.Architecture, name) switch
     {
-        (SaeArchitecture.JumpRelu, "threshold") => zero + JumpReluSae.InitialThreshold,
+        (SaeArchitecture.JumpRelu, "threshold") => zero + config.JumpReluInitThreshold,
         _ => zero,
     };
 

@@ -61,6 +61,34 @@ public class JumpReluLogThresholdTests
     }
 
     [Fact]
+    public void TheConfiguredStartingThresholdInitialisesSavesAndRestartsResampledLatents()
+    {
+        using var scope = NewDisposeScope();
+        var config = new SaeConfig { Architecture = SaeArchitecture.JumpRelu, DIn = DIn, DSae = DSae, HookName = "x", JumpReluInitThreshold = 0.05 };
+        using var sae = (JumpReluSae)SparseAutoencoder.Initialise(config, seed: 4, dtype: ScalarType.Float64);
+        Assert.Equal(0.05, sae.Threshold.min().item<double>(), 15);
+        Assert.Equal(0.05, sae.Threshold.max().item<double>(), 15);
+
+        using var dir = new TempDirectory();
+        SaeFiles.Save(sae, dir.Path);
+        Assert.Equal(0.05, SaeFiles.LoadConfig(dir.Path).JumpReluInitThreshold);
+
+        // A resampled latent restarts from θ₀, not from the default 1e-3.
+        sae.StartTraining(1e-3);
+        using (no_grad()) sae.LogThreshold.fill_(Math.Log(0.7));
+        using var optimizer = new AdamW(sae.Parameters, weightDecay: 0);
+        var dead = zeros(DSae, ScalarType.Bool);
+        dead[2] = true;
+        var x = randn(64, DIn, dtype: ScalarType.Float64, generator: new Generator(3));
+        DeadLatentResampling.Resample(sae, optimizer, dead, x, x, new Generator(7));
+        Assert.Equal(Math.Log(0.05), sae.LogThreshold[2].item<double>(), 12);
+        Assert.Equal(Math.Log(0.7), sae.LogThreshold[3].item<double>(), 12);
+
+        var error = Assert.Throws<GlassboxException>(() => (config with { JumpReluInitThreshold = 0 }).Validated());
+        Assert.Contains("initial threshold θ₀ must be a positive number", error.Message);
+    }
+
+    [Fact]
     public void SaveLoadKeepsThetaExactlyAndTrainsFromItsLog()
     {
         using var dir = new TempDirectory();

@@ -58,9 +58,9 @@ public class SyntheticDictionaryTests
     public void JumpReluRecoversTheDictionary()
     {
         using var dictionary = Dictionary(1);
-        using var sae = (JumpReluSae)SparseAutoencoder.Initialise(new SaeConfig { Architecture = SaeArchitecture.JumpRelu, DIn = DIn, DSae = 128, HookName = "synthetic" }, seed: 2);
         // log θ moves by about the learning rate per step, so a 600-step run starts θ near the scale it must reach.
-        using (no_grad()) sae.Threshold.fill_(0.1);
+        using var sae = (JumpReluSae)SparseAutoencoder.Initialise(new SaeConfig
+            { Architecture = SaeArchitecture.JumpRelu, DIn = DIn, DSae = 128, HookName = "synthetic", JumpReluInitThreshold = 0.1 }, seed: 2);
         var result = SaeTrainer.Train(sae, Batches(dictionary, 512, 3),
             new SaeTrainingOptions { Steps = 600, BatchTokens = 512, LearningRate = 3e-3, SparsityCoefficient = 0.1, JumpReluBandwidth = 0.05 });
         double recovered = Recovered(dictionary, sae);
