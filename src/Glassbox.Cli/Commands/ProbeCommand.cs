@@ -22,15 +22,17 @@ public static class ProbeCommand
         var probe = new Option<string>("--probe") { Description = "linear, mlp or mass-mean", DefaultValueFactory = _ => "linear" };
         var mdl = new Option<bool>("--mdl") { Description = "report the online codelength (bits) and compression instead of accuracy (linear or mlp probes)" };
         var optimizer = new Option<string>("--optimizer") { Description = "linear probes: adamw (100 steps) or lbfgs (to the optimum, at most 100 iterations)", DefaultValueFactory = _ => "adamw" };
+        var cv = new Option<bool>("--cv") { Description = "linear probes: choose λ by 5-fold cross-validation over 1e-4 … 1e2 (with --optimizer lbfgs: the reference recipe)" };
+        var randomBaseline = new Option<bool>("--random-baseline") { Description = "also probe a randomly initialised model of the same config" };
         var scrub = new Option<bool>("--scrub") { Description = "first erase the labels from every layer (concept scrubbing: LEACE per layer) fitted on 70% of the data; probe the rest" };
         var command = new Command("probe", "Probes per layer with a control task: accuracy and selectivity, or MDL codelength and compression.")
-            { data, hook, position, testFraction, seed, probe, optimizer, mdl, scrub };
+            { data, hook, position, testFraction, seed, probe, optimizer, cv, randomBaseline, mdl, scrub };
         m.AddTo(command);
         output.AddTo(command);
         command.SetAction(parse =>
         {
             var kind = Probes.Parse(parse.GetValue(probe)!);
-            var training = new ProbeTraining { Optimizer = ParseOptimizer(parse.GetValue(optimizer)!) };
+            var training = new ProbeTraining { Optimizer = ParseOptimizer(parse.GetValue(optimizer)!), L2Grid = parse.GetValue(cv) ? ProbeTraining.ReferenceGrid : null };
             var path = parse.GetValue(data)!;
             if (!File.Exists(path)) throw new GlassboxException($"The data file {path} does not exist.");
             var rows = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).Select((line, i) =>
@@ -48,6 +50,7 @@ public static class ProbeCommand
                 var options = new ProbeSweepOptions
                 {
                     Hook = parse.GetValue(hook)!, Position = parse.GetValue(position), TestFraction = parse.GetValue(testFraction), Seed = parse.GetValue(seed), Kind = kind, Training = training,
+                    RandomModelBaseline = parse.GetValue(randomBaseline),
                 };
                 var labels = rows.Select(r => classes.IndexOf(r.Label)).ToArray();
                 void Emit(long[][] examples, int[] ys)

@@ -20,34 +20,54 @@ public sealed record ProbeSweepOptions
     public MlpProbeTraining Mlp { get; init; } = new();
     /// <summary>A mass-mean probe reads through the inverse within-class covariance (the IID version).</summary>
     public bool Iid { get; init; }
+    /// <summary>Also probe a randomly initialised model of the same config (seeded by <see cref="Seed"/>): what the architecture alone makes decodable.</summary>
+    public bool RandomModelBaseline { get; init; }
 }
 
-/// <summary>Per layer: the task probe's train and test accuracy, the control probe's test accuracy, and selectivity.</summary>
+/// <summary>
+/// Per layer: the task probe's train and test accuracy, the control probe's test accuracy, and selectivity; optionally the
+/// task probe's cross-validated λ and the test accuracy of the same probe on a randomly initialised model.
+/// </summary>
 public sealed record ProbeReport(string Hook, double[] TrainAccuracy, double[] TestAccuracy, double[] ControlAccuracy, double MajorityBaseline,
-    int TrainCount, int TestCount, ProbeKind Kind = ProbeKind.Linear) : IReport
+    int TrainCount, int TestCount, ProbeKind Kind = ProbeKind.Linear, double[]? Lambda = null, double[]? RandomModelAccuracy = null) : IReport
 {
     public int Layers => TestAccuracy.Length;
     public double[] Selectivity => TestAccuracy.Zip(ControlAccuracy, (t, c) => t - c).ToArray();
+
+    IEnumerable<(string Label, string CsvName, double[] Values)> Columns
+    {
+        get
+        {
+            yield return ("train acc", "train_accuracy", TrainAccuracy);
+            yield return ("test acc", "test_accuracy", TestAccuracy);
+            yield return ("control acc", "control_accuracy", ControlAccuracy);
+            yield return ("selectivity", "selectivity", Selectivity);
+            if (Lambda is not null) yield return ("λ (CV)", "lambda", Lambda);
+            if (RandomModelAccuracy is not null) yield return ("random init", "random_model_test_accuracy", RandomModelAccuracy);
+        }
+    }
 
     public Heatmap Grid
     {
         get
         {
-            var v = new double[Layers, 4];
-            for (int l = 0; l < Layers; l++) (v[l, 0], v[l, 1], v[l, 2], v[l, 3]) = (TrainAccuracy[l], TestAccuracy[l], ControlAccuracy[l], Selectivity[l]);
+            var columns = Columns.ToArray();
+            var v = new double[Layers, columns.Length];
+            for (int l = 0; l < Layers; l++) for (int c = 0; c < columns.Length; c++) v[l, c] = columns[c].Values[l];
             return new Heatmap($"{Kind.Name()} probes on {Hook} ({TrainCount} train / {TestCount} test; majority {MajorityBaseline:F3})", "layer", "measure",
-                Heatmap.Numbered("L", Layers), ["train acc", "test acc", "control acc", "selectivity"], v).Validated();
+                Heatmap.Numbered("L", Layers), columns.Select(c => c.Label).ToArray(), v).Validated();
         }
     }
 
     public IReadOnlyList<Heatmap> Heatmaps => [Grid];
     public string ToText() => Grid.ToTable();
-    public string ToCsv() => "layer,train_accuracy,test_accuracy,control_accuracy,selectivity\n" + string.Concat(Enumerable.Range(0, Layers).Select(l =>
-        FormattableString.Invariant($"{l},{TrainAccuracy[l]:R},{TestAccuracy[l]:R},{ControlAccuracy[l]:R},{Selectivity[l]:R}\n")));
+    public string ToCsv() => "layer," + string.Join(",", Columns.Select(c => c.CsvName)) + "\n" + string.Concat(Enumerable.Range(0, Layers).Select(l =>
+        FormattableString.Invariant($"{l},") + string.Join(",", Columns.Select(c => c.Values[l].ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "\n"));
     public string ToJson() => ReportJson.Serialize(new
     {
         probe = Kind.Name(), hook = Hook, trainCount = TrainCount, testCount = TestCount, majorityBaseline = MajorityBaseline,
         trainAccuracy = TrainAccuracy, testAccuracy = TestAccuracy, controlAccuracy = ControlAccuracy, selectivity = Selectivity,
+        lambda = Lambda, randomModelTestAccuracy = RandomModelAccuracy,
     });
     public override string ToString() => ToText();
 }
@@ -73,8 +93,8 @@ public static class ProbeSweep
         var trainAcc = new double[L];
         var testAcc = new double[L];
         var controlAcc = new double[L];
-        var trainIdx = tensor(train.Select(i => (long)i).ToArray(), device: acts.device);
-        var testIdx = tensor(test.Select(i => (long)i).ToArray(), device: acts.device);
+        var lambda = new double[L];
+        var (trainIdx, testIdx) = (Index(train, acts.device), Index(test, acts.device));
         int[] Pick(IReadOnlyList<int> ys, int[] idx) => idx.Select(i => ys[i]).ToArray();
         for (int l = 0; l < L; l++)
         {
@@ -82,13 +102,37 @@ public static class ProbeSweep
             var xTrain = acts[l].index_select(0, trainIdx);
             var xTest = acts[l].index_select(0, testIdx);
             using (var probe = Probes.Train(o.Kind, xTrain, Pick(labels, train), classes, o))
+            {
                 (trainAcc[l], testAcc[l]) = (probe.Accuracy(xTrain, Pick(labels, train)), probe.Accuracy(xTest, Pick(labels, test)));
-            using (var probe = Probes.Train(o.Kind, xTrain, Pick(control, train), classes, o))
+                if (probe is LinearProbe linear) lambda[l] = linear.L2;
+            }
+            // Hewitt & Liang's control probe is the task probe's twin: the λ cross-validation chose, not one chosen for the control labels.
+            var twin = o.Kind == ProbeKind.Linear && o.Training.L2Grid is not null ? o with { Training = o.Training with { L2Grid = null, L2 = lambda[l] } } : o;
+            using (var probe = Probes.Train(o.Kind, xTrain, Pick(control, train), classes, twin))
                 controlAcc[l] = probe.Accuracy(xTest, Pick(control, test));
         }
         int majority = Pick(labels, train).GroupBy(y => y).OrderByDescending(g => g.Count()).First().Key;
         double baseline = Pick(labels, test).Average(y => y == majority ? 1.0 : 0.0);
-        return new ProbeReport(o.Hook, trainAcc, testAcc, controlAcc, baseline, train.Length, test.Length, o.Kind);
+        bool crossValidated = o.Kind == ProbeKind.Linear && o.Training.L2Grid is not null;
+        var random = o.RandomModelBaseline ? RandomModelAccuracy(model, prompts, labels, classes, train, test, o) : null;
+        return new ProbeReport(o.Hook, trainAcc, testAcc, controlAcc, baseline, train.Length, test.Length, o.Kind, crossValidated ? lambda : null, random);
+    }
+
+    /// <summary>Held-out accuracy per layer of the same probe on a randomly initialised model with the same config and the same split.</summary>
+    static double[] RandomModelAccuracy(HookedTransformer model, IReadOnlyList<long[]> prompts, IReadOnlyList<int> labels, int classes,
+        int[] train, int[] test, ProbeSweepOptions o)
+    {
+        using var scope = NewDisposeScope();
+        using var weights = RandomInit.Create(model.Config, o.Seed);
+        using var random = new HookedTransformer(model.Config, weights, model.Device, model.W_E.dtype);
+        var acts = ActivationsAt(random, prompts, o.Hook, o.Position);
+        var (trainIdx, testIdx) = (Index(train, acts.device), Index(test, acts.device));
+        return Enumerable.Range(0, model.Config.NLayers).Select(l =>
+        {
+            using var inner = NewDisposeScope();
+            using var probe = Probes.Train(o.Kind, acts[l].index_select(0, trainIdx), train.Select(i => labels[i]).ToArray(), classes, o);
+            return probe.Accuracy(acts[l].index_select(0, testIdx), test.Select(i => labels[i]).ToArray());
+        }).ToArray();
     }
 
     /// <summary>Checks prompts against labels; the number of classes and the control labels keyed on the probed token (or <paramref name="controlKeys"/>).</summary>
@@ -144,6 +188,8 @@ public static class ProbeSweep
         int nTest = Math.Clamp((int)Math.Round(count * testFraction), 1, count - 1);
         return (order[nTest..], order[..nTest]);
     }
+
+    static Tensor Index(int[] rows, Device device) => tensor(rows.Select(i => (long)i).ToArray(), device: device);
 
     static int At(long[] prompt, int position)
     {

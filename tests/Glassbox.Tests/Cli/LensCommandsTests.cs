@@ -122,9 +122,9 @@ public class LensCommandsTests
         Assert.Equal(5, lines.Length);
         Assert.All(lines.Skip(1), l => Assert.InRange(Column(l, 2), 0, 1));
 
-        (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--optimizer", "lbfgs", "--format", "csv");
+        (exit, stdout, stderr) = CliHarness.Run("probe", "--model", Model, "--data", IoiTsv(dir, 12, 4, p => p.Order), "--optimizer", "lbfgs", "--cv", "--random-baseline", "--format", "csv");
         Assert.True(exit == 0, stderr);
-        Assert.Equal(lines[0], stdout.Trim().Split('\n')[0]);
+        Assert.Equal(lines[0] + ",lambda,random_model_test_accuracy", stdout.Trim().Split('\n')[0]);
         Assert.All(stdout.Trim().Split('\n').Skip(1), l => Assert.InRange(Column(l, 2), 0, 1));
         (exit, _, stderr) = CliHarness.Run("probe", "--model", Model, "--data", data, "--optimizer", "newton");
         Assert.Equal(2, exit);
