@@ -49,6 +49,8 @@ public sealed class HookPoint
             if (replaced is null || ReferenceEquals(replaced, x)) continue;
             if (!replaced.shape.SequenceEqual(x.shape))
                 throw new GlassboxException($"A hook on {Name} returned shape [{string.Join(", ", replaced.shape)}] but the activation has shape [{string.Join(", ", x.shape)}].");
+            if (replaced.dtype != x.dtype || replaced.device_type != x.device_type || replaced.device_index != x.device_index)
+                throw new GlassboxException($"A hook on {Name} returned {replaced.dtype} on {replaced.device} but the activation is {x.dtype} on {x.device}.");
             x = replaced;
         }
         return x;

@@ -149,6 +149,9 @@ public class HookTests
         using var model = TinyModels.Create("gpt2");
         var e = Assert.Throws<GlassboxException>(() => model.RunWithHooks(TinyModels.Tokens(1, 4), ("blocks.0.hook_resid_pre", (x, _) => x[.., ..2])));
         Assert.Contains("blocks.0.hook_resid_pre", e.Message);
+        // A float64 replacement in a float32 model would otherwise fail later, inside a matmul, naming neither.
+        e = Assert.Throws<GlassboxException>(() => model.RunWithHooks(TinyModels.Tokens(1, 4), ("blocks.0.hook_resid_pre", (x, _) => x.to(ScalarType.Float64))));
+        Assert.Contains("blocks.0.hook_resid_pre returned Float64 on cpu but the activation is Float32 on cpu", e.Message);
     }
 
     [Fact]
