@@ -43,6 +43,19 @@ public class CliInputErrorTests
     }
 
     [Fact]
+    public void AnUnexpectedFailureIsOneLineAndExitCode3()
+    {
+        var failing = new System.CommandLine.Command("fail");
+        Func<System.CommandLine.ParseResult, int> boom = _ => throw new InvalidOperationException("boom\n   at somewhere");
+        failing.SetAction(boom);
+        var stderr = new StringWriter();
+        int exit = Glassbox.Cli.CliRunner.Invoke(new System.CommandLine.RootCommand { failing }, ["fail"], new StringWriter(), stderr);
+        Assert.Equal(Glassbox.Cli.CliRunner.InternalError, exit);
+        Assert.StartsWith("internal error: InvalidOperationException: boom\n", stderr.ToString().Replace("\r", ""));
+        Assert.DoesNotContain("somewhere", stderr.ToString());
+    }
+
+    [Fact]
     public void CleanAndCorruptedPromptsWithoutATaskArePairs()
     {
         string[] pairs = ["--clean", Prompt, "--corrupted", "When Mary and John went to the store , Mary gave a drink to", "--answer", " Mary", "--wrong", " John"];
