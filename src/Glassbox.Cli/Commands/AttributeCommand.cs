@@ -30,12 +30,13 @@ public static class AttributeCommand
         var occlude = new Option<string>("--occlude") { Description = "occlusion: zero, replace or remove", DefaultValueFactory = _ => "zero" };
         var replacement = new Option<string?>("--replacement") { Description = "occlusion: the replacement token (with --occlude replace)" };
         var span = new Option<int>("--span") { Description = "occlusion: tokens per occluded span", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var words = new Option<bool>("--words") { Description = "sum each word's subword columns into one (Inseq's subword aggregation; row totals are kept)" };
         var stride = new Option<int>("--stride") { Description = "occlusion: tokens between span starts", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var layer = new Option<int?>("--layer") { Description = "attention: one layer" };
         var head = new Option<int?>("--head") { Description = "attention: one head of --layer" };
         var memory = new Option<long>("--memory-mb") { Description = "batched methods: memory budget in MB", DefaultValueFactory = _ => 1024 };
         var command = new Command("attribute", "Input attribution: scores of every preceding token for each target token.")
-            { method, prompt, ids, target, generate, contrast, score, steps, rule, baseline, samples, noise, occlude, replacement, span, stride, layer, head, memory };
+            { method, prompt, ids, target, generate, contrast, score, steps, rule, baseline, samples, noise, occlude, replacement, span, stride, layer, head, memory, words };
         m.AddTo(command);
         o.AddTo(command);
         m.Model.Required = false; // --method list needs no model
@@ -86,6 +87,12 @@ public static class AttributeCommand
                 var template = new AttributionTarget(continuation[0], kind, Token(parse.GetValue(contrast), "--contrast"));
                 Func<long, string> label = id => tokenizer?.Display((int)id) ?? id.ToString();
                 var result = Attributor.Run(model, AttributionMethods.Create(name, options), promptIds, continuation, template, label);
+                if (parse.GetValue(words))
+                {
+                    long[] all = [.. promptIds, .. continuation];
+                    var wordOf = WordSpans.Of(ModelOptions.RequireTokenizer(tokenizer, "--words"), all);
+                    result = result.AggregateSources(wordOf, WordSpans.Labels(tokenizer!, all, wordOf));
+                }
                 o.Emit(parse, result);
             }
             return 0;

@@ -70,5 +70,40 @@ public sealed class AttributionResult : IReport
         perLayer = Steps.Any(s => s.PerLayer is not null) ? Enumerable.Range(0, Steps.Count).Select(k => LayerGrid(k)?.RowsArray).ToArray() : null,
     });
 
+    /// <summary>
+    /// Sums the source columns of each span into one (Inseq's subword and span aggregation, with sum): additive scores keep
+    /// every row's total, so integrated gradients' completeness and ALTI's rows summing to one survive it. Per-layer grids
+    /// are summed the same way; target rows stay per token. <paramref name="spanOfSource"/> gives each source's span
+    /// (from 0, non-decreasing, e.g. <see cref="Tokenization.WordSpans.Of"/>), <paramref name="spanLabels"/> names the spans.
+    /// </summary>
+    public AttributionResult AggregateSources(IReadOnlyList<int> spanOfSource, IReadOnlyList<string> spanLabels)
+    {
+        if (spanOfSource.Count < Sources.Count
+            || !Enumerable.Range(0, Sources.Count).All(j => j == 0 ? spanOfSource[0] == 0 : spanOfSource[j] - spanOfSource[j - 1] is 0 or 1))
+            throw new GlassboxException($"Spans must number the {Sources.Count} sources from 0 in order, one span after another.");
+        int spans = Sources.Count == 0 ? 0 : spanOfSource[Sources.Count - 1] + 1;
+        if (spanLabels.Count < spans) throw new GlassboxException($"{spans} spans but {spanLabels.Count} labels.");
+        double[] Sum(Func<int, double> column, int length)
+        {
+            var sums = new double[length == 0 ? 0 : spanOfSource[length - 1] + 1];
+            for (int j = 0; j < length; j++) sums[spanOfSource[j]] += column(j);
+            return sums;
+        }
+        var steps = Steps.Select(s =>
+        {
+            double[,]? perLayer = null;
+            if (s.PerLayer is { } grid)
+            {
+                int layers = grid.GetLength(0), width = grid.GetLength(1);
+                var rows = Enumerable.Range(0, layers).Select(l => Sum(j => grid[l, j], width)).ToArray();
+                perLayer = new double[layers, rows.Length == 0 ? 0 : rows[0].Length];
+                for (int l = 0; l < layers; l++) for (int w = 0; w < rows[l].Length; w++) perLayer[l, w] = rows[l][w];
+            }
+            return s with { Scores = Sum(j => s.Scores[j], s.Scores.Length), PerLayer = perLayer };
+        }).ToArray();
+        var labels = Enumerable.Range(0, spans).Select(w => $"{Enumerable.Range(0, Sources.Count).First(j => spanOfSource[j] == w)}:{spanLabels[w]}").ToArray();
+        return new AttributionResult(Method, Target, labels, Targets, steps);
+    }
+
     public override string ToString() => ToText();
 }
