@@ -10,7 +10,7 @@ namespace Glassbox.Weights;
 /// number per position, is left out), and grouped kv heads are repeated to their query heads. Full circuits go through the
 /// vocabulary: OV <c>N(W_E) W_OV W_U'</c> and QK <c>N(W_E) W_QK N(W_E)ᵀ</c>, each <c>[head, V, V]</c> and factored through
 /// <c>d_head</c>; <c>N</c> divides each embedding row by its norm statistic and <c>W_U' = P diag(γ_f) W_U</c>. Positions are
-/// left out (learned <c>W_pos</c> and rotary offsets). With <paramref name="effectiveEmbedding"/>, heads after layer 0 read the
+/// left out of the token circuits (learned <c>W_pos</c> has its own, <see cref="PositionalQK"/>; rotary offsets act inside W_QK). With <paramref name="effectiveEmbedding"/>, heads after layer 0 read the
 /// effective embedding <c>W_E + MLP_0(W_E)</c> (McDougall et al. 2023; Gould et al. 2024): in GPT-2-like models the first MLP
 /// acts as part of the embedding.
 /// </summary>
@@ -45,11 +45,13 @@ public sealed class HeadCircuits(HookedTransformer model, bool effectiveEmbeddin
     /// The token embeddings a head of <paramref name="layer"/> reads, as the norm sees them: each row (centred for LayerNorm)
     /// divided by its RMS. The rows are <c>W_E</c>, or the effective embedding for layers after 0 when it was asked for.
     /// </summary>
-    public Tensor NormalisedEmbedding(int layer = 0)
+    public Tensor NormalisedEmbedding(int layer = 0) => Normalised(UseEffective(layer) ? EffectiveEmbedding() : model.W_E.to(ScalarType.Float64));
+
+    /// <summary>Rows as the norm sees them: centred for LayerNorm, divided by their RMS.</summary>
+    Tensor Normalised(Tensor rows)
     {
-        var e = UseEffective(layer) ? EffectiveEmbedding() : model.W_E.to(ScalarType.Float64);
-        if (model.Config.Norm == NormKind.LayerNorm) e = e - e.mean(new long[] { -1 }, keepdim: true);
-        return e / e.square().mean(new long[] { -1 }, keepdim: true).sqrt().clamp_min(1e-12);
+        if (model.Config.Norm == NormKind.LayerNorm) rows = rows - rows.mean(new long[] { -1 }, keepdim: true);
+        return rows / rows.square().mean(new long[] { -1 }, keepdim: true).sqrt().clamp_min(1e-12);
     }
 
     bool UseEffective(int layer) => effectiveEmbedding && layer > 0 && model.Blocks[0].Mlp is not null;
@@ -82,6 +84,40 @@ public sealed class HeadCircuits(HookedTransformer model, bool effectiveEmbeddin
     {
         var e = NormalisedEmbedding(layer);
         return QK(layer).After(e).Then(e.mT);
+    }
+
+    /// <summary>
+    /// <c>N(W_pos) W_QK N(W_pos)ᵀ</c>, <c>[head, n_ctx, n_ctx]</c>: the score query position q gives key position k from learned
+    /// positions alone (Elhage et al. 2021's positional QK term). Rotary models have none: their positions act inside the product.
+    /// </summary>
+    public FactoredMatrix PositionalQK(int layer)
+    {
+        var positions = model.W_pos ?? throw new GlassboxException("This model has no learned position embeddings (rotary positions act inside W_QK).");
+        var p = Normalised(positions.to(ScalarType.Float64));
+        return QK(layer).After(p).Then(p.mT);
+    }
+
+    /// <summary>
+    /// The positional QK circuit's mean score at each offset <c>q − k</c> = 0 … <paramref name="offsets"/> − 1, each query row first
+    /// centred on its causal keys (softmax ignores a row's shift), over the queries that have every offset: <c>[head, offsets]</c>.
+    /// A previous-token head built from positions peaks at offset 1.
+    /// </summary>
+    public double[,] PositionalOffsetScores(int layer, int offsets = 5)
+    {
+        using var scope = NewDisposeScope();
+        var scores = PositionalQK(layer).Dense();
+        long n = scores.shape[^1];
+        if (offsets < 1 || offsets > n) throw new GlassboxException($"Offsets must be between 1 and the context ({n}), got {offsets}.");
+        var causal = ones(n, n, dtype: ScalarType.Float64, device: scores.device).tril();
+        var centred = scores - ((scores * causal).sum(-1) / causal.sum(-1)).unsqueeze(-1);
+        var result = new double[scores.shape[0], offsets];
+        for (int delta = 0; delta < offsets; delta++)
+        {
+            // diagonal −δ holds (q = k + δ, k); keep the queries q ≥ offsets − 1 so every offset averages the same rows.
+            var means = centred.diagonal(-delta, -2, -1)[.., (offsets - 1 - delta)..].mean(new long[] { -1 }).cpu().data<double>().ToArray();
+            for (int h = 0; h < means.Length; h++) result[h, delta] = means[h];
+        }
+        return result;
     }
 
     /// <summary>
