@@ -33,8 +33,11 @@ public class RuntimeSuiteTests
         foreach (var variant in new[] { "forward", "RunWithCache", "no-op hook, every point", "no-op hook, default points", "matmul 256×256" })
             AssertPositive(rows, variant, 1, 2, 3, 4, 5);
         // Memory: before, after 10, after 50.
-        foreach (var memory in new[] { RuntimeSuite.RssCurrent, RuntimeSuite.RssPeak, RuntimeSuite.LiveTensors })
+        foreach (var memory in new[] { RuntimeSuite.RssCurrent, RuntimeSuite.RssPeak })
             AssertPositive(rows, memory, 1, 2, 3);
+        // TorchSharp counts live tensors per thread; in this process other tests' tensors created on one pool thread and disposed
+        // on another move the count either way, so only the bench's own process gives it an absolute meaning. Here: whole numbers.
+        Assert.All(rows[RuntimeSuite.LiveTensors][1..4], cell => Assert.True(long.TryParse(cell, out _), $"live tensors '{cell}'"));
     }
 
     [Fact]
