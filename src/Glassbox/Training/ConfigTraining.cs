@@ -40,6 +40,7 @@ public static class ConfigTraining
         var data = Section("data");
         var trainingNode = Section("training");
         int batchSize = trainingNode["batch_size"]?.GetValue<int>() ?? 16;
+        if (batchSize < 1) throw new GlassboxException($"{path}: batch_size must be at least 1, got {batchSize}.");
         trainingNode.Remove("batch_size");
 
         ITokenizer tokenizer;
@@ -58,7 +59,7 @@ public static class ConfigTraining
             var text = File.ReadAllText(corpusPath);
             tokenizer = data["tokenizer"] is JsonNode tok
                 ? TokenizerLoader.Load(Path.Combine(dir, tok.GetValue<string>()))
-                : WordLevelTokenizer.Train(text.Split('\n'), data["max_vocab"]?.GetValue<int>() ?? 2000, unkToken: "<unk>", bosToken: "<bos>", eosToken: "<eos>");
+                : WordLevelTokenizer.Train(text.Split('\n'), MaxVocab(data["max_vocab"]?.GetValue<int>() ?? 2000), unkToken: "<unk>", bosToken: "<bos>", eosToken: "<eos>");
             var ids = tokenizer.Encode(text, addBos: false).Select(i => (long)i).ToArray();
             windows = cfg => step => Windows(ids, batchSize, cfg.ContextLength, unchecked(seed * 1_000_003 + step));
             batches = null!;
@@ -74,7 +75,7 @@ public static class ConfigTraining
         try
         {
             model = modelNode.Deserialize<ModelConfig>(Json)!.Validated();
-            options = trainingNode.Deserialize<TrainingOptions>(Json)!;
+            options = trainingNode.Deserialize<TrainingOptions>(Json)!.Validated();
         }
         catch (JsonException e)
         {
@@ -87,6 +88,9 @@ public static class ConfigTraining
     }
 
     /// <summary>Random windows of <paramref name="length"/> tokens from the corpus, the same for the same seed.</summary>
+    /// <summary>A learned word-level vocabulary needs room for its three special tokens and at least one word.</summary>
+    static int MaxVocab(int size) => size >= 4 ? size : throw new GlassboxException($"max_vocab must be at least 4 (<unk>, <bos>, <eos> and a word), got {size}.");
+
     static TrainingBatch Windows(long[] ids, int batchSize, int length, int seed)
     {
         if (ids.Length <= length) throw new GlassboxException($"The corpus has {ids.Length} tokens, fewer than one window of {length}.");

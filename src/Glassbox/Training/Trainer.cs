@@ -17,6 +17,21 @@ public sealed record TrainingOptions
     public double Beta2 { get; init; } = 0.99;
     public double GradClip { get; init; } = 1.0;
     public int EvalEvery { get; init; } = 100;
+
+    /// <summary>These options, or an error naming the first setting that cannot train (a negative rate would ascend the loss).</summary>
+    public TrainingOptions Validated()
+    {
+        void Require(bool ok, string what) { if (!ok) throw new GlassboxException($"Invalid training options: {what}."); }
+        Require(Steps >= 1, $"steps must be at least 1, got {Steps}");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), $"learning_rate must be a positive number, got {LearningRate}");
+        Require(WarmupSteps >= 0, $"warmup_steps must be ≥ 0, got {WarmupSteps}");
+        Require(MinLearningRateFraction is >= 0 and <= 1, $"min_learning_rate_fraction must lie in [0, 1], got {MinLearningRateFraction}");
+        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), $"weight_decay must be ≥ 0, got {WeightDecay}");
+        Require(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1, $"beta1 and beta2 must lie in [0, 1), got {Beta1} and {Beta2}");
+        Require(GradClip > 0, $"grad_clip must be positive, got {GradClip}");
+        Require(EvalEvery >= 1, $"eval_every must be at least 1, got {EvalEvery}");
+        return this;
+    }
 }
 
 /// <summary>One batch of token sequences [batch, pos]; the loss mask [batch, pos−1] (1 = predict) is optional.</summary>
@@ -38,7 +53,7 @@ public static class Trainer
     public static TrainingResult Train(HookedTransformer model, Func<int, TrainingBatch> nextBatch, TrainingBatch? evalBatch,
         TrainingOptions o, IProgress<TrainingProgress>? progress = null)
     {
-        if (o.Steps < 1) throw new GlassboxException($"Training needs at least one step, got {o.Steps}.");
+        o = o.Validated();
         foreach (var p in model.Parameters) p.requires_grad_(true);
         using var optimizer = new AdamW(model.Parameters, o.Beta1, o.Beta2, weightDecay: o.WeightDecay);
         var history = new List<TrainingProgress>();

@@ -6,7 +6,10 @@ namespace Glassbox.Tests.ModelZoo;
 
 public class ConfigTrainingTests
 {
-    static string Write(TempDirectory dir, string model, string data = """{ "text": "corpus.txt", "max_vocab": 50 }""")
+    const string Gpt2 = """{ "architecture": "gpt2", "n_layers": 1, "d_model": 32, "n_heads": 2, "d_mlp": 64, "context_length": 16 }""";
+
+    static string Write(TempDirectory dir, string model, string data = """{ "text": "corpus.txt", "max_vocab": 50 }""",
+        string training = """ "steps": 40, "batch_size": 8, "learning_rate": 0.01, "warmup_steps": 5, "eval_every": 10 """)
     {
         // Four sentences in random order: next-token entropy is low within a sentence, so a model that learns shows it.
         var sentences = new[] { "the cat sat on the mat .", "a dog ran to the house .", "the dog sat on a mat .", "a cat ran to a house ." };
@@ -14,7 +17,7 @@ public class ConfigTrainingTests
         File.WriteAllLines(dir.File("corpus.txt"), Enumerable.Range(0, 400).Select(_ => sentences[random.Next(sentences.Length)]));
         File.WriteAllText(dir.File("train.json"), $$"""
             { "seed": 1, "model": {{model}}, "data": {{data}},
-              "training": { "steps": 40, "batch_size": 8, "learning_rate": 0.01, "warmup_steps": 5, "eval_every": 10 } }
+              "training": { {{training}} } }
             """);
         return dir.File("train.json");
     }
@@ -35,6 +38,19 @@ public class ConfigTrainingTests
             Assert.Equal(spec.Model.NLayers, loaded.Config.NLayers);
             Assert.NotNull(ModelLoader.FindTokenizer(dir.Combine("out"), loaded.Config));
         }
+    }
+
+    [Theory]
+    [InlineData(""" "steps": 10, "batch_size": 0 """, """{ "text": "corpus.txt" }""", "batch_size must be at least 1, got 0")]
+    [InlineData(""" "steps": 10, "learning_rate": -1 """, """{ "text": "corpus.txt" }""", "learning_rate must be a positive number, got -1")]
+    [InlineData(""" "steps": 10, "eval_every": 0 """, """{ "text": "corpus.txt" }""", "eval_every must be at least 1, got 0")]
+    [InlineData(""" "steps": 0 """, """{ "text": "corpus.txt" }""", "steps must be at least 1, got 0")]
+    [InlineData(""" "steps": 10 """, """{ "text": "corpus.txt", "max_vocab": 1 }""", "max_vocab must be at least 4")]
+    public void SettingsThatCannotTrainAreClearErrors(string training, string data, string expected)
+    {
+        using var dir = new TempDirectory();
+        var e = Assert.Throws<GlassboxException>(() => ConfigTraining.Load(Write(dir, Gpt2, data, training)));
+        Assert.Contains(expected, e.Message);
     }
 
     [Fact]
