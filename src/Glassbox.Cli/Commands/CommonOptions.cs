@@ -60,15 +60,17 @@ public sealed class ModelOptions
     /// <summary>The one known token a word given for option <paramref name="what"/> is, or an error naming the word.</summary>
     public static int SingleToken(ITokenizer? tokenizer, string word, string what) => RequireTokenizer(tokenizer, what).SingleToken(word, what);
 
-    public static long[] ParseIds(string text)
+    /// <summary>Comma-separated integers given for <paramref name="option"/>.</summary>
+    public static long[] ParseIds(string text, string option = "--ids")
     {
         try
         {
-            return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
+            return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => long.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
-            throw new GlassboxException($"--ids takes comma-separated integers, got '{text}'.");
+            throw new GlassboxException($"{option} takes comma-separated integers, got '{text}'.");
         }
     }
 }

@@ -45,7 +45,10 @@ public sealed class UnitViewOptions(string unitName)
                 var (sequences, _) = Corpus.Load(parse, model, tokenizer);
                 CorpusOptions.Scan(parse.InvocationConfiguration.Error, progress => scan(sequences, opened, progress));
             }
-            var units = parse.GetValue(Units) is string text ? ModelOptions.ParseIds(text).Select(i => (int)i).ToList() : Enumerable.Range(0, Math.Min(10, unitCount)).ToList();
+            var units = parse.GetValue(Units) is string text
+                ? ModelOptions.ParseIds(text, Units.Name).Select(i => i >= 0 && i < unitCount ? (int)i
+                    : throw new GlassboxException($"{Units.Name}: {i} is outside [0, {unitCount}).")).ToList()
+                : Enumerable.Range(0, Math.Min(10, unitCount)).ToList();
             Output.Emit(parse, build(units, store));
         }
         finally

@@ -28,6 +28,9 @@ public class CliInputErrorTests
         { ["patch", "--model", Model, "--task", "ioi", "--clean", Prompt, "--corrupted", Prompt, "--answer", " Mary"], "do not combine with --task ioi" },
         { ["steer", "--model", Model, "--prompt", "When", "--plus", "Mary", "--minus", "John", "--layer", "1", "--coefficients", "nan"], "finite numbers" },
         { ["steer", "--model", Model, "--prompt", "When", "--plus", "Mary", "--minus", "John", "--layer", "1", "--coefficients", "1e300"], "NaN or +∞" },
+        // 2³² used to wrap to neuron 0.
+        { ["neurons", "--model", Model, "--layer", "0", "--neurons", "4294967296"], "--neurons: 4294967296 is outside [0, 384)." },
+        { ["neurons", "--model", Model, "--layer", "0", "--neurons", "3,x"], "--neurons takes comma-separated integers, got '3,x'." },
         { ["generate", "--model", Model, "--prompt", string.Join(" ", Enumerable.Repeat(Prompt + " Mary .", 5)), "--max-new-tokens", "2"],
             "The prompt has 81 tokens but the model's context is 64 tokens." },
     };
