@@ -15,7 +15,7 @@ public sealed record LensRequest(string? Prompt, string? Method) : IPromptReques
 
 public sealed record LoadRequest(string? Path);
 
-public sealed record AttributionRequest(string? Prompt, string? Method, string? Target) : IPromptRequest;
+public sealed record AttributionRequest(string? Prompt, string? Method, string? Target, bool? Words) : IPromptRequest;
 
 public sealed record DlaRequest(string? Prompt, string? Answer, string? Wrong) : IPromptRequest;
 

@@ -148,7 +148,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         View<AttentionRequest>("/attention", (r, model, tokenizer, ids) =>
             AttentionView.Compute(model, tokenizer, ids, r.Layer, Limits.Check("thumbnail", r.Thumbnail, AttentionView.DefaultThumbnail, 4, 128)));
         View<LensRequest>("/lens", (r, model, tokenizer, ids) => LensView.Compute(model, tokenizer, ids, r.Method, session.TunedLens));
-        View<AttributionRequest>("/attribution", (r, model, tokenizer, ids) => AttributionView.Compute(model, tokenizer, ids, r.Method, r.Target));
+        View<AttributionRequest>("/attribution", (r, model, tokenizer, ids) => AttributionView.Compute(model, tokenizer, ids, r.Method, r.Target, r.Words ?? false));
         View<FlowRequest>("/flow", (r, model, tokenizer, ids) => FlowView.Compute(model, tokenizer, ids, r.Threshold));
         View<FlowNodeRequest>("/flow/node", (r, model, tokenizer, ids) =>
             FlowView.Project(model, tokenizer, ids, r.Node, Limits.Check("top", r.Top, 10, 1, 20)));

@@ -17,11 +17,17 @@ public static class AttributionView
 {
     public const string DefaultMethod = "input_x_gradient";
 
-    public static AttributionViewResult Compute(HookedTransformer model, ITokenizer tokenizer, long[] ids, string? method, string? target)
+    /// <param name="words">Sum each word's subword columns into one (<see cref="AttributionResult.AggregateSources"/>).</param>
+    public static AttributionViewResult Compute(HookedTransformer model, ITokenizer tokenizer, long[] ids, string? method, string? target, bool words = false)
     {
         var attribution = AttributionMethods.Create(method ?? DefaultMethod);
         long targetId = target is null ? TopPrediction(model, ids) : tokenizer.SingleToken(target, "target");
         var result = Attributor.Run(model, attribution, ids, [targetId], new AttributionTarget(targetId), id => tokenizer.Display((int)id));
+        if (words)
+        {
+            var wordOf = WordSpans.Of(tokenizer, ids);
+            result = result.AggregateSources(wordOf, WordSpans.Labels(tokenizer, ids, wordOf));
+        }
         var step = result.Steps[0];
         return new AttributionViewResult(result.Method, attribution.Description, tokenizer.Display((int)targetId), (int)targetId,
             result.Heatmaps, step.TargetValue, step.CompletenessError);

@@ -10,9 +10,11 @@ export default {
     const method = el('select', { id: 'attribution-method' }, ...info.attributionMethods.map(m => el('option', { value: m, text: m })));
     method.value = previous('attribution-method') ?? info.attributionMethods[0];
     const target = el('input', { id: 'attribution-target', placeholder: 'the model’s prediction', value: previous('attribution-target') ?? '' });
+    const words = el('input', { id: 'attribution-words', type: 'checkbox' });
+    words.checked = section.querySelector('#attribution-words')?.checked ?? false;
     const body = el('div');
     const draw = async () => {
-      const result = await api('attribution', { prompt, method: method.value, target: target.value.trim() || undefined });
+      const result = await api('attribution', { prompt, method: method.value, target: target.value.trim() || undefined, words: words.checked });
       const facts = [`target “${result.target}”`];
       if (result.targetValue != null) facts.push(`T = ${fmt(result.targetValue, 4)}`);
       if (result.completenessError != null) facts.push(`completeness error ${fmt(100 * result.completenessError, 2)}%`);
@@ -22,7 +24,9 @@ export default {
     };
     method.addEventListener('change', draw);
     target.addEventListener('change', draw);
-    section.replaceChildren(el('div', { class: 'controls' }, el('label', { text: 'method ' }, method), el('label', { text: 'target ' }, target)), body);
+    words.addEventListener('change', draw);
+    section.replaceChildren(el('div', { class: 'controls' }, el('label', { text: 'method ' }, method), el('label', { text: 'target ' }, target),
+      el('label', { text: 'by word ' }, words)), body);
     await draw();
   },
 };

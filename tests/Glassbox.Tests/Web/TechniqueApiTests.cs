@@ -42,6 +42,9 @@ public class TechniqueApiTests(ViewerServer server)
         var john = await server.PostOk("attribution", new { prompt = ViewerServer.IoiPrompt, method = "alti", target = "John" });
         Assert.Equal("John", john.GetProperty("target").GetString());
         Assert.True(john.GetProperty("heatmaps").GetArrayLength() >= 2); // ALTI has a layer × source grid too
+        // A word-level vocabulary is one word per token: summing by word changes nothing.
+        var byWord = await server.PostOk("attribution", new { prompt = ViewerServer.IoiPrompt, method = "alti", target = "John", words = true });
+        Assert.Equal(john.GetProperty("heatmaps")[0].GetProperty("values").GetRawText(), byWord.GetProperty("heatmaps")[0].GetProperty("values").GetRawText());
 
         var (status, body) = await server.Post("attribution", new { prompt = ViewerServer.IoiPrompt, method = "salency" });
         Assert.Equal(400, status);
