@@ -26,7 +26,7 @@ public static class AttributeCommand
         var rule = new Option<string>("--rule") { Description = "integrated gradients: graded-gauss-legendre (α = s³), gauss-legendre, trapezoid, riemann-left, riemann-right, riemann-middle", DefaultValueFactory = _ => "graded-gauss-legendre" };
         var baseline = new Option<string?>("--baseline") { Description = "integrated gradients: baseline token (default: zero embedding)" };
         var samples = new Option<int>("--samples") { Description = "SmoothGrad: noisy samples", DefaultValueFactory = _ => 50 }.AtLeast(1);
-        var noise = new Option<double>("--noise") { Description = "SmoothGrad: noise level ρ", DefaultValueFactory = _ => 0.15 }.FiniteAtLeast(0);
+        var noise = new Option<double>("--noise") { Description = "SmoothGrad: noise level ρ", DefaultValueFactory = _ => 0.15 }.AtLeast(0.0);
         var occlude = new Option<string>("--occlude") { Description = "occlusion: zero, replace or remove", DefaultValueFactory = _ => "zero" };
         var replacement = new Option<string?>("--replacement") { Description = "occlusion: the replacement token (with --occlude replace)" };
         var span = new Option<int>("--span") { Description = "occlusion: tokens per occluded span", DefaultValueFactory = _ => 1 }.AtLeast(1);

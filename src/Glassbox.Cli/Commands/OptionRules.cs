@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Numerics;
 
 namespace Glassbox.Cli.Commands;
 
@@ -9,15 +10,16 @@ namespace Glassbox.Cli.Commands;
 /// </summary>
 public static class OptionRules
 {
-    public static Option<int> AtLeast(this Option<int> option, int min)
+    /// <summary>A number of at least <paramref name="min"/>; for floating-point options NaN and infinities are refused too.</summary>
+    public static Option<T> AtLeast<T>(this Option<T> option, T min) where T : struct, INumber<T>
     {
-        option.Validators.Add(r => Below(r, option.Name, r.GetValueOrDefault<int>(), min));
+        option.Validators.Add(r => Check(r, option.Name, r.GetValueOrDefault<T>(), min));
         return option;
     }
 
-    public static Option<int?> AtLeast(this Option<int?> option, int min)
+    public static Option<T?> AtLeast<T>(this Option<T?> option, T min) where T : struct, INumber<T>
     {
-        option.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is int v) Below(r, option.Name, v, min); });
+        option.Validators.Add(r => { if (r.GetValueOrDefault<T?>() is T v) Check(r, option.Name, v, min); });
         return option;
     }
 
@@ -28,19 +30,6 @@ public static class OptionRules
             int v = r.GetValueOrDefault<int>();
             if (v < min || v > max) r.AddError($"{option.Name} must be between {min} and {max}, got {v}.");
         });
-        return option;
-    }
-
-    /// <summary>A finite number of at least <paramref name="min"/> (NaN and infinities are refused).</summary>
-    public static Option<double> FiniteAtLeast(this Option<double> option, double min)
-    {
-        option.Validators.Add(r => CheckFinite(r, option.Name, r.GetValueOrDefault<double>(), min));
-        return option;
-    }
-
-    public static Option<double?> FiniteAtLeast(this Option<double?> option, double min)
-    {
-        option.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double v) CheckFinite(r, option.Name, v, min); });
         return option;
     }
 
@@ -55,14 +44,9 @@ public static class OptionRules
         return option;
     }
 
-    static void Below(OptionResult r, string name, int value, int min)
+    static void Check<T>(OptionResult r, string name, T value, T min) where T : INumber<T>
     {
-        if (value < min) r.AddError($"{name} must be at least {min}, got {value}.");
-    }
-
-    static void CheckFinite(OptionResult r, string name, double value, double min)
-    {
-        if (!double.IsFinite(value)) r.AddError($"{name} must be a finite number, got {value}.");
+        if (!T.IsFinite(value)) r.AddError($"{name} must be a finite number, got {value}.");
         else if (value < min) r.AddError($"{name} must be at least {min}, got {value}.");
     }
 }

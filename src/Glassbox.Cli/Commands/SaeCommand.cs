@@ -27,10 +27,10 @@ public static class SaeCommand
         var dSae = new Option<int>("--d-sae") { Description = "number of latents", Required = true }.AtLeast(1);
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 2000 }.AtLeast(1);
         var batch = new Option<int>("--batch-tokens") { DefaultValueFactory = _ => 4096 }.AtLeast(1);
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-4 }.FiniteAtLeast(0);
-        var sparsity = new Option<double>("--sparsity") { Description = "λ of the L1 (standard, gated) or L0 (jumprelu) penalty", DefaultValueFactory = _ => 5.0 }.FiniteAtLeast(0);
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-4 }.AtLeast(0.0);
+        var sparsity = new Option<double>("--sparsity") { Description = "λ of the L1 (standard, gated) or L0 (jumprelu) penalty", DefaultValueFactory = _ => 5.0 }.AtLeast(0.0);
         var initThreshold = new Option<double>("--init-threshold") { Description = "JumpReLU starting threshold θ₀ (also a resampled latent's)", DefaultValueFactory = _ => new SaeConfig().JumpReluInitThreshold };
-        var bandwidth = new Option<double>("--bandwidth") { Description = "JumpReLU straight-through bandwidth ε", DefaultValueFactory = _ => 1e-3 }.FiniteAtLeast(0);
+        var bandwidth = new Option<double>("--bandwidth") { Description = "JumpReLU straight-through bandwidth ε", DefaultValueFactory = _ => 1e-3 }.AtLeast(0.0);
         var deadTokens = new Option<long>("--dead-tokens") { Description = "a latent silent for this many tokens is dead", DefaultValueFactory = _ => 1_000_000 };
         var resampleEvery = new Option<int>("--resample-every") { Description = "every N steps re-initialise latents silent over those steps toward badly reconstructed inputs (0: never)", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var cacheDir = new Option<string?>("--cache-dir") { Description = "cache activations here in safetensors chunks (resumable)" };
