@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.CommandLine;
 using Glassbox.Lens;
 using Glassbox.Models;
@@ -50,7 +51,7 @@ public static class InspectCommand
         var logProbs = model.Forward(tokens)[0, -1].log_softmax(-1);
         var (values, indices) = logProbs.topk(top);
         var predictions = new Table().Title("next-token predictions").AddColumns("token", "probability");
-        for (int i = 0; i < top; i++) predictions.AddRow(Show((int)indices[i].item<long>()), $"{Math.Exp(values[i].item<float>()):P1}");
+        for (int i = 0; i < top; i++) predictions.AddRow(Show((int)indices[i].item<long>()), $"{Math.Exp(values[i].ToDouble()):P1}");
         console.Write(predictions);
 
         var lens = new Table().Title("logit lens at the last position").AddColumns("residual stream", "top token", "probability", "runner-up");
@@ -59,13 +60,13 @@ public static class InspectCommand
         console.Write(lens);
 
         int predicted = (int)indices[0].item<long>();
-        double baseline = values[0].item<float>();
+        double baseline = values[0].ToDouble();
         var effects = new List<(int Layer, int Head, double Drop)>();
         for (int l = 0; l < model.Config.NLayers; l++)
             for (int h = 0; h < model.Config.NHeads; h++)
             {
                 using var inner = NewDisposeScope();
-                var ablated = model.RunWithHooks(tokens, Ablation.ZeroHead(l, h))[0, -1].log_softmax(-1)[predicted].item<float>();
+                var ablated = model.RunWithHooks(tokens, Ablation.ZeroHead(l, h))[0, -1].log_softmax(-1)[predicted].ToDouble();
                 effects.Add((l, h, baseline - ablated));
             }
         var heads = new Table().Title("heads that matter (zero-ablated one at a time)").AddColumns("head", $"drop in log p({Markup.Escape(tokenizer.Display(predicted))})");

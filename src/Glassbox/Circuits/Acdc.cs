@@ -14,7 +14,8 @@ public static class Acdc
 {
     public static Circuit Discover(HookedTransformer model, PatchingTask task, double tau, EdgeAblation ablation = EdgeAblation.Resample)
     {
-        if (!(tau >= 0) || double.IsInfinity(tau)) throw new GlassboxException($"ACDC's threshold τ must be a finite number ≥ 0, got {tau}.");
+        // τ ≤ 0 is legitimate: it removes only edges whose removal lowers the loss by more than |τ|.
+        if (!double.IsFinite(tau)) throw new GlassboxException($"ACDC's threshold τ must be a finite number, got {tau}.");
         var graph = new ComputationalGraph(model.Config);
         using var patcher = new EdgePatcher(model, graph, EdgePatcher.PatchValues(model, task.Clean, task.Corrupted, ablation));
         double full = task.Measure(model, task.Clean);

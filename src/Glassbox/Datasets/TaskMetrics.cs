@@ -1,3 +1,4 @@
+using TorchSharp;
 using Glassbox.Hooks;
 using Glassbox.Models;
 using static TorchSharp.torch;
@@ -17,8 +18,8 @@ public static class TaskMetrics
         var nll = -logp[.., ..^1].gather(2, tokens[.., 1..].unsqueeze(2)).squeeze(2); // [batch, pos−1]: predicting token i+1 at i
         int a = data.FirstHalfStart, b = data.SecondHalfStart, T = data.HalfLength;
         // Position i predicts token i+1: the first half's unpredictable tokens are a+1..a+T−1, the repeat's are b..b+T−1.
-        double first = nll[.., a..(a + T - 1)].mean().item<float>();
-        double second = nll[.., (b - 1)..(b + T - 1)].mean().item<float>();
+        double first = nll[.., a..(a + T - 1)].mean().ToDouble();
+        double second = nll[.., (b - 1)..(b + T - 1)].mean().ToDouble();
         return (first, second);
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Glassbox.Hooks;
 using Glassbox.Loading;
 using Glassbox.Models;
@@ -75,7 +76,7 @@ public sealed class ActivationStore : IDisposable
         if (inputScale is double i && targetScale is double t) return (i, t);
         using var scope = NewDisposeScope();
         var parts = RawChunk(0);
-        double Scale(Tensor x) => options.Normalize ? Math.Sqrt(x.shape[1]) / x.norm(1).mean().item<float>() : 1;
+        double Scale(Tensor x) => options.Normalize ? Math.Sqrt(x.shape[1]) / x.norm(1).mean().ToDouble() : 1;
         inputScale = Scale(parts[0]);
         targetScale = parts.Length > 1 ? Scale(parts[1]) : inputScale;
         targetWidth = parts[^1].shape[1];

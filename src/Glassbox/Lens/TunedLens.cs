@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Glassbox.Loading;
@@ -98,7 +99,7 @@ public sealed class TunedLens : IDisposable
                 optimizer.ClipGradients(o.ClipNorm);
                 optimizer.Step(o.LearningRate * (1 - (double)step / o.Steps));
                 if (log is not null && (step == 0 || (step + 1) % Math.Max(1, o.Steps / 5) == 0))
-                    log($"tuned lens step {step + 1}/{o.Steps}: Σ_l KL = {loss.item<float>():F4} nats");
+                    log($"tuned lens step {step + 1}/{o.Steps}: Σ_l KL = {loss.ToDouble():F4} nats");
             }
             foreach (var p in lens.Parameters) p.requires_grad_(false);
             return lens;
@@ -121,8 +122,8 @@ public sealed class TunedLens : IDisposable
         var tuned = new double[NLayers];
         for (int l = 0; l < NLayers; l++)
         {
-            logit[l] = LensStream.Kl(stream.Final, LogitLens.Decode(model, stream.Residual[l])).item<float>();
-            tuned[l] = LensStream.Kl(stream.Final, Decode(model, l, stream.Residual[l])).item<float>();
+            logit[l] = LensStream.Kl(stream.Final, LogitLens.Decode(model, stream.Residual[l])).ToDouble();
+            tuned[l] = LensStream.Kl(stream.Final, Decode(model, l, stream.Residual[l])).ToDouble();
         }
         return new LensComparison(logit, tuned, stream.Final.shape[0]);
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Glassbox.Training;
 using static TorchSharp.torch;
 
@@ -71,7 +72,7 @@ public sealed class MlpProbe : IProbe
                 step++;
                 if (!validate || step % CheckEvery != 0) continue;
                 using var _ = no_grad();
-                double heldLoss = nn.functional.cross_entropy(Forward(xHeld, p), yHeld).item<float>();
+                double heldLoss = nn.functional.cross_entropy(Forward(xHeld, p), yHeld).ToDouble();
                 if (heldLoss < bestLoss)
                 {
                     (bestLoss, sinceBest) = (heldLoss, 0);

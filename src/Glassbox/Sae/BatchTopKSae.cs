@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Sae;
@@ -44,8 +45,8 @@ public sealed class BatchTopKSae(SaeConfig config, IReadOnlyDictionary<string, T
         var f = loss.Activations.detach();
         var positive = f.masked_select(f > 0);
         if (positive.numel() == 0) return;
-        double smallest = positive.min().item<float>();
-        double current = Threshold[0].item<float>();
+        double smallest = positive.min().ToDouble();
+        double current = Threshold[0].ToDouble();
         Threshold.fill_(thresholdSeen ? ThresholdMomentum * current + (1 - ThresholdMomentum) * smallest : smallest);
         thresholdSeen = true;
     }

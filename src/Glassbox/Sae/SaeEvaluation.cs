@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text;
 using Glassbox.Features;
 using Glassbox.Models;
@@ -45,11 +46,11 @@ public sealed record SaeEvaluation(
                 var ablated = model.RunWithHooks(ids, (c.OutputHookName, (y, _) =>
                     skipFirstPosition ? cat([y[.., ..1], zeros_like(y[.., 1..])], 1) : zeros_like(y)));
                 var targets = ids[.., 1..].to(model.Device);
-                double Ce(Tensor logits) => nn.functional.cross_entropy(logits[.., ..^1].flatten(0, 1), targets.flatten()).item<float>();
+                double Ce(Tensor logits) => nn.functional.cross_entropy(logits[.., ..^1].flatten(0, 1), targets.flatten()).ToDouble();
                 long n = targets.numel();
                 ceClean += Ce(clean) * n; ceSae += Ce(spliced) * n; ceAbl += Ce(ablated) * n;
                 var logP = clean.log_softmax(-1);
-                kl += (logP.exp() * (logP - spliced.log_softmax(-1))).sum(-1)[.., skip..].sum().item<float>();
+                kl += (logP.exp() * (logP - spliced.log_softmax(-1))).sum(-1)[.., skip..].sum().ToDouble();
                 predictions += n;
                 klPositions += spliced.shape[0] * (spliced.shape[1] - skip);
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Diagnostics;
 using Glassbox.Features;
 using Glassbox.Training;
@@ -137,10 +138,10 @@ public static class SaeTrainer
                 sae.AfterStep(x, loss);
                 if (step % o.LogEvery == 0 || step == o.Steps || step == 1)
                 {
-                    double mse = loss.Mse.item<float>();
-                    double variance = (y - y.mean([0])).square().sum(-1).mean().item<float>();
-                    double l0 = (loss.Activations.detach() > 0).sum(-1).to(ScalarType.Float32).mean().item<float>();
-                    double dead = (tokensSinceFired >= o.DeadTokens).to(ScalarType.Float32).mean().item<float>();
+                    double mse = loss.Mse.ToDouble();
+                    double variance = (y - y.mean([0])).square().sum(-1).mean().ToDouble();
+                    double l0 = (loss.Activations.detach() > 0).sum(-1).to(ScalarType.Float32).mean().ToDouble();
+                    double dead = (tokensSinceFired >= o.DeadTokens).to(ScalarType.Float32).mean().ToDouble();
                     var report = new SaeTrainingProgress(step, o.Steps, mse, mse / variance, l0, dead, lr, tokens / sw.Elapsed.TotalSeconds);
                     history.Add(report);
                     progress?.Report(report);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Training;
@@ -30,7 +31,7 @@ public static class Gradients
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).ToList();
-        double norm = Math.Sqrt(grads.Sum(g => g!.square().sum().item<float>()));
+        double norm = Math.Sqrt(grads.Sum(g => g!.square().sum().ToDouble()));
         if (norm > maxNorm) foreach (var g in grads) g!.mul_(maxNorm / (norm + 1e-6));
         return norm;
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Diagnostics;
 using Glassbox.Models;
 using static TorchSharp.torch;
@@ -73,7 +74,7 @@ public static class Trainer
                 optimizer.ClipGradients(o.GradClip);
                 double lr = LearningRate(step, o);
                 optimizer.Step(lr);
-                loss = l.item<float>();
+                loss = l.ToDouble();
                 tokens += batch.Tokens.numel();
                 if (evalBatch is not null && (step % o.EvalEvery == 0 || step == o.Steps)) evalLoss = Evaluate(model, evalBatch);
                 var report = new TrainingProgress(step, o.Steps, loss, lr, tokens / sw.Elapsed.TotalSeconds, evalLoss);
@@ -118,6 +119,6 @@ public static class Trainer
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return Loss(model, batch).item<float>();
+        return Loss(model, batch).ToDouble();
     }
 }

@@ -16,7 +16,7 @@ public class CliInputErrorTests
         { ["lens", "--model", Model, "--prompt", Prompt, "--top", "0"], "--top must be at least 1, got 0." },
         { ["weights", "--model", Model, "--layer", "0", "--head", "0", "--top", "-1"], "--top must be at least 1, got -1." },
         { ["flow", "--model", Model, "--prompt", Prompt, "--threshold", "NaN"], "--threshold must be a finite number" },
-        { ["circuit", "--model", Model, "--method", "acdc", "--tau", "-1"], "--tau must be at least 0, got -1." },
+        { ["circuit", "--model", Model, "--method", "acdc", "--tau", "NaN"], "--tau must be a finite number" },
         { ["probe", "--model", Model, "--data", "unused.tsv", "--test-fraction", "1.5"], "--test-fraction must lie strictly between 0 and 1" },
         { ["sae", "train", "--model", Model, "--hook", "blocks.1.hook_resid_post", "--d-sae", "0", "--out", "unused"], "--d-sae must be at least 1, got 0." },
         // A word-level vocabulary maps an unknown word to <unk>; reading that logit would be a wrong answer.
