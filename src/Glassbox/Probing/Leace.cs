@@ -40,7 +40,10 @@ public sealed class Leace : IDisposable
         var w = matmul(q * invSqrt, q.t());
         var wPlus = matmul(q * sqrt, q.t());
         var (u, s, _) = linalg.svd(matmul(w, sigmaXZ), fullMatrices: false);
-        var basis = s > tolerance * s.max().clamp_min(double.Epsilon);
+        // Relative to the concept's own scale (W Σ_XZ is a correlation times Z's standard deviation), not to the largest singular
+        // value: when X carries no linear information about Z every singular value is rounding noise and nothing must be erased.
+        var zScale = (matmul(zc.t(), zc) / n).diagonal().max().sqrt();
+        var basis = s > tolerance * zScale;
         int rank = (int)basis.sum().item<long>();
         var ur = u.narrow(1, 0, rank); // singular values come sorted, so the kept ones lead
         var edit = matmul(matmul(w, matmul(ur, ur.t())), wPlus);

@@ -33,6 +33,37 @@ public class DirectLogitAttributionTests
         Assert.Equal(dla.Total - dla.Constant, dla.Accumulated[^1], 1e-4);
     }
 
+    /// <summary>
+    /// Techniques §3.1: logit-difference DLAs do not change under folding and centring, and folding value biases only moves
+    /// <c>b_V W_O</c> from the heads to <c>b_O</c>: every part is the same, and each layer's heads plus its b_O add to the same sum.
+    /// </summary>
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void FoldingAndCentringLeaveEveryPartAndFoldingValueBiasesMovesThemToTheOutputBias(string arch)
+    {
+        using var raw = TinyModels.Create(arch, ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        var tokens = TinyModels.Tokens(2, 9);
+        MetricTarget[] differences = [new(0, 8, [3], [17]), new(1, 5, [9], [2])];
+        var before = DirectLogitAttribution.Run(raw, tokens, differences);
+        using (var folded = WeightProcessing.Process(raw, new ProcessingOptions { FoldValueBiases = false }))
+        {
+            var after = DirectLogitAttribution.Run(folded, tokens, differences);
+            Assert.Equal(before.Parts.Select(p => p.Component), after.Parts.Select(p => p.Component));
+            foreach (var (p, q) in before.Parts.Zip(after.Parts)) Assert.Equal(p.Value, q.Value, 9);
+            Assert.Equal(before.Actual, after.Actual, 9);
+        }
+        using var all = WeightProcessing.Process(raw);
+        var moved = DirectLogitAttribution.Run(all, tokens, differences);
+        double Layer(DlaReport r, int l) => r.Parts.Where(p => p.Component.StartsWith($"L{l}H") || p.Component == $"L{l} b_O").Sum(p => p.Value);
+        for (int l = 0; l < raw.Config.NLayers; l++) Assert.Equal(Layer(before, l), Layer(moved, l), 9);
+        var movedParts = moved.Parts.ToDictionary(p => p.Component, p => p.Value);
+        foreach (var (component, value) in before.Parts.Where(p => !p.Component.StartsWith('L') || p.Component.EndsWith("MLP")))
+            Assert.Equal(value, movedParts[component], 9);
+        Assert.Equal(before.Actual, moved.Actual, 9);
+    }
+
     [Fact]
     public void NeuronsPlusOutputBiasEqualTheMlp()
     {

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Glassbox.Datasets;
 using Glassbox.Models;
 using Glassbox.Probing;
@@ -12,6 +13,17 @@ public class SteeringTests(ITestOutputHelper output)
 {
     static readonly long[] Plus = [4, 9, 2];
     static readonly long[] Minus = [11, 3];
+
+    [Fact]
+    public void ActAddFromAPromptAndItselfIsTheUnsteeredModelAtAnyCoefficient()
+    {
+        using var model = TinyModels.Create("gpt2");
+        using var scope = NewDisposeScope();
+        using var vector = ActAdd.FromPromptPair(model, Plus, Plus, layer: 1, filler: 0);
+        Assert.Equal(0.0, vector.Vector.abs().max().ToDouble());
+        var tokens = TinyModels.Tokens(2, 8);
+        Assert.True(model.Forward(tokens).equal(model.RunWithHooks(tokens, vector.Hook(8))).all().item<bool>());
+    }
 
     [Fact]
     public void ActAddWithCoefficientZeroChangesNothingAndIsAffineInTheCoefficient()
