@@ -29,6 +29,23 @@ public class ContextMixingTests
         }
     }
 
+    /// <summary>Techniques §2.9: when every head attends only to its own position, nothing mixes — ALTI's matrices are the identity.</summary>
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void AnIdentityAttentionPatternGivesIdentityAltiMatrices(string arch)
+    {
+        using var model = TinyModels.Create(arch, ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        using var selfOnly = model.Hooks.Add("blocks.*.attn.hook_pattern", (p, _) => eye(p.shape[^1], dtype: p.dtype).expand_as(p).contiguous());
+        using var d = AttentionDecomposition.Run(model, Context);
+        var identity = eye(Context.Length, dtype: ScalarType.Float64);
+        foreach (var c in Alti.Contributions(d))
+            Assert.True(c.to(ScalarType.Float64).allclose(identity, rtol: 0, atol: 1e-12), "an ALTI matrix is not the identity");
+        var scores = new Alti().Attribute(model, Context, new AttributionTarget(5)).Scores;
+        Assert.Equal(1.0, scores[^1], 12);
+    }
+
     [Theory]
     [MemberData(nameof(Archs))]
     public void MixingMatricesAndRolloutsAreRowStochastic(string arch)

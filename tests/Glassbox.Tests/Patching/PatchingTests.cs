@@ -121,6 +121,25 @@ public class PatchingTests
         }
     }
 
+    /// <summary>Techniques §3.2: patching a run with its own activations changes nothing, at every site.</summary>
+    [Theory]
+    [InlineData(PatchSite.ResidPre)]
+    [InlineData(PatchSite.AttnOut)]
+    [InlineData(PatchSite.MlpOut)]
+    [InlineData(PatchSite.HeadsByPosition)]
+    [InlineData(PatchSite.HeadPattern)]
+    [InlineData(PatchSite.HeadAttnIn)]
+    public void PatchingCleanIntoCleanIsANoOp(PatchSite site)
+    {
+        using var model = TinyModels.Create("gpt2", ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        using var own = Task(model);
+        using var task = new PatchingTask("self", own.Clean, own.Clean, own.Metric);
+        var report = ActivationPatching.Run(model, task, site);
+        Assert.Equal(report.Clean, report.Unpatched, 12);
+        foreach (var v in report.Values) Assert.Equal(report.Clean, v, 9);
+    }
+
     [Fact]
     public void LongSweepsKeepMemoryFlat()
     {
