@@ -127,6 +127,23 @@ public class FactoredMatrixTests
         Assert.True(circuits.FullQK(layer).Dense()[head].allclose(e.matmul(wq).matmul(wk.mT).matmul(e.mT), rtol: 1e-9, atol: 1e-9));
     }
 
+    /// <summary>Techniques §5.4: a head's vocabulary projections factor through d_head, so their dense matrices have rank ≤ d_head.</summary>
+    [Fact]
+    public void FullCircuitsHaveRankAtMostDHead()
+    {
+        using var model = TinyModels.Create("gpt2", ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        using var circuits = new HeadCircuits(model);
+        int dHead = model.Config.DHead;
+        Assert.True(model.Config.VocabSize > dHead, "the test needs more tokens than d_head");
+        foreach (var full in new[] { circuits.FullOV(1).Dense(), circuits.FullQK(1).Dense() })
+        {
+            var s = linalg.svdvals(full); // [head, V], descending
+            Assert.True((s[.., dHead..] <= 1e-9 * s[.., ..1]).all().item<bool>(), "a singular value beyond d_head is not zero");
+            Assert.True((s[.., dHead - 1] > 1e-6 * s[.., 0]).all().item<bool>(), "the first d_head singular values should be non-zero for random weights");
+        }
+    }
+
     /// <summary>
     /// The effective embedding of token t is what the residual holds after block 0 when only the token is there: run t with
     /// the position embedding and block 0's attention output zeroed, and W_E[t] + hook_mlp_out is its row. Heads of layer 0
