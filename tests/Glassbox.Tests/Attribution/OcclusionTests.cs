@@ -18,6 +18,19 @@ public class OcclusionTests
         return target.Evaluate(logits).item<double>();
     }
 
+    /// <summary>Techniques §2.4: when every head attends only to its own position, the prediction sees no other token, so occluding one changes nothing.</summary>
+    [Theory]
+    [InlineData("gpt2", OcclusionMode.Zero)]
+    [InlineData("llama", OcclusionMode.Replace)]
+    public void UnderIdentityAttentionOnlyThePredictingTokenMatters(string arch, OcclusionMode mode)
+    {
+        using var model = TinyModels.Create(arch, ScalarType.Float64);
+        using var selfOnly = model.Hooks.Add("blocks.*.attn.hook_pattern", (p, _) => eye(p.shape[^1], dtype: p.dtype).expand_as(p).contiguous());
+        var scores = new Occlusion { Mode = mode, ReplacementToken = 0 }.Attribute(model, Context, new AttributionTarget(9, TargetKind.LogProbability)).Scores;
+        for (int i = 0; i < Context.Length - 1; i++) Assert.Equal(0.0, scores[i], 12);
+        Assert.True(Math.Abs(scores[^1]) > 1e-6, $"occluding the predicting token itself must matter ({scores[^1]})");
+    }
+
     [Theory]
     [InlineData(OcclusionMode.Zero, 1)]
     [InlineData(OcclusionMode.Replace, 1)]
