@@ -28,6 +28,38 @@ public class PathPatchingAndTracingTests
         Assert.Equal(0.0, senders[1, 0] - PathPatching.Effect(model, task, "L1H0", ["logits"]), 1e-12);
     }
 
+    /// <summary>
+    /// Techniques §3.6: with the logits as the only receiver and ln_final's scale frozen at the clean run's, path patching a
+    /// sender is exactly the change in its direct logit attribution: Δ(its write) read along γ ⊙ u, centred, over σ_clean.
+    /// </summary>
+    [Fact]
+    public void PathPatchingIntoTheLogitsWithTheFinalScaleFrozenIsTheSendersChangeInDla()
+    {
+        using var model = TinyModels.Create("gpt2", ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        MetricTarget[] targets = [new(0, 7, [3], [11]), new(1, 7, [4], [12])];
+        using var task = new PatchingTask("tiny", TinyModels.Tokens(2, 8), TinyModels.Tokens(2, 8, seed: 9), new PatchMetric(MetricKind.LogitDiff, targets));
+        var (_, clean) = model.RunWithCache(task.Clean, "ln_final.hook_scale,blocks.0.attn.hook_result");
+        var (_, corrupted) = model.RunWithCache(task.Corrupted, "blocks.0.attn.hook_result");
+        using (clean)
+        using (corrupted)
+        {
+            var scale = clean["ln_final.hook_scale"].clone();
+            double path;
+            using (model.Hooks.Add("ln_final.hook_scale", (_, _) => scale)) path = PathPatching.Effect(model, task, "L0H1", ["logits"]);
+
+            var (u, _) = DirectLogitAttribution.Readout(model, targets);
+            var g = u * model.LnFinal.W;
+            g = g - g.mean(new long[] { -1 }, keepdim: true);
+            var items = tensor(targets.Select(t => (long)t.Item).ToArray());
+            var positions = tensor(targets.Select(t => (long)t.Position).ToArray());
+            var change = (corrupted["blocks.0.attn.hook_result"] - clean["blocks.0.attn.hook_result"]).index(items, positions)[.., 1];
+            double dla = (change * g / scale.index(items, positions)).sum(-1).mean().item<double>();
+            Assert.Equal(dla, path, 10);
+            Assert.True(Math.Abs(dla) > 1e-3, "a trivial change would make the check vacuous");
+        }
+    }
+
     [Fact]
     public void RestoringTheCleanEmbeddingAtTheSubjectGivesTheCleanMetric()
     {
