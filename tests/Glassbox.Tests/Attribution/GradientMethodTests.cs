@@ -38,6 +38,31 @@ public class GradientMethodTests
         }
     }
 
+    /// <summary>
+    /// Techniques §2.1–2.2 on a model made linear in its embeddings (attention-only, every norm scale and attention pattern frozen
+    /// at the clean run's): gradient × input satisfies Euler's identity, Σ_i A_i = T(e) − T(0), and integrated gradients
+    /// equals gradient × input wherever the baseline is zero, with no completeness error at a handful of steps.
+    /// </summary>
+    [Fact]
+    public void OnALinearisedModelGradientTimesInputIsEulerAndIntegratedGradientsEqualsIt()
+    {
+        using var model = TinyModels.Create("attn-only", ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        var frozenNames = "ln_final.hook_scale,blocks.*.ln1.hook_scale,blocks.*.attn.hook_pattern";
+        var (_, clean) = model.RunWithCache(tensor(Context).unsqueeze(0), frozenNames);
+        using var frozen = model.Hooks.Add(frozenNames, (x, point) => clean[point.Name].expand_as(x).contiguous());
+        var target = new AttributionTarget(9, TargetKind.Logit);
+        double T(bool zeroEmbedding) => target.Evaluate(zeroEmbedding
+            ? model.RunWithHooks(tensor(Context).unsqueeze(0), ("hook_embed", (e, _) => zeros_like(e)))
+            : model.Forward(tensor(Context).unsqueeze(0))).item<double>();
+        var ixg = new InputXGradient().Attribute(model, Context, target).Scores;
+        Assert.Equal(T(false) - T(true), ixg.Sum(), 9);
+        var ig = new IntegratedGradients { Steps = 4, BaselineToken = null }.Attribute(model, Context, target);
+        Assert.True(ig.CompletenessError < 1e-9, $"completeness error {ig.CompletenessError}");
+        for (int i = 1; i < Context.Length; i++) Assert.Equal(ixg[i], ig.Scores[i], 9);
+        clean.Dispose();
+    }
+
     [Theory]
     [InlineData("gpt2", IntegrationRule.GaussLegendre, 1e-6)]
     [InlineData("llama", IntegrationRule.GradedGaussLegendre, 1e-2)]
