@@ -22,16 +22,16 @@ public static class AttributeCommand
         var generate = new Option<int?>("--generate") { Description = "attribute N greedily generated tokens" };
         var contrast = new Option<string?>("--contrast") { Description = "foil token: attribute target − foil (Yin & Neubig 2022)" };
         var score = new Option<string>("--score") { Description = "logit, logprob or prob", DefaultValueFactory = _ => "logit" };
-        var steps = new Option<int>("--steps") { Description = "integrated gradients: steps", DefaultValueFactory = _ => 50 }.AtLeast(1);
+        var steps = new Option<int>("--steps") { Description = "integrated gradients: steps", DefaultValueFactory = _ => 50 };
         var rule = new Option<string>("--rule") { Description = "integrated gradients: graded-gauss-legendre (α = s³), gauss-legendre, trapezoid, riemann-left, riemann-right, riemann-middle", DefaultValueFactory = _ => "graded-gauss-legendre" };
         var baseline = new Option<string?>("--baseline") { Description = "integrated gradients: baseline token (default: zero embedding)" };
-        var samples = new Option<int>("--samples") { Description = "SmoothGrad: noisy samples", DefaultValueFactory = _ => 50 }.AtLeast(1);
+        var samples = new Option<int>("--samples") { Description = "SmoothGrad: noisy samples", DefaultValueFactory = _ => 50 };
         var noise = new Option<double>("--noise") { Description = "SmoothGrad: noise level ρ", DefaultValueFactory = _ => 0.15 }.AtLeast(0.0);
         var occlude = new Option<string>("--occlude") { Description = "occlusion: zero, replace or remove", DefaultValueFactory = _ => "zero" };
         var replacement = new Option<string?>("--replacement") { Description = "occlusion: the replacement token (with --occlude replace)" };
-        var span = new Option<int>("--span") { Description = "occlusion: tokens per occluded span", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var span = new Option<int>("--span") { Description = "occlusion: tokens per occluded span", DefaultValueFactory = _ => 1 };
         var words = new Option<bool>("--words") { Description = "sum each word's subword columns into one (Inseq's subword aggregation; row totals are kept)" };
-        var stride = new Option<int>("--stride") { Description = "occlusion: tokens between span starts", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var stride = new Option<int>("--stride") { Description = "occlusion: tokens between span starts", DefaultValueFactory = _ => 1 };
         var layer = new Option<int?>("--layer") { Description = "attention: one layer" };
         var head = new Option<int?>("--head") { Description = "attention: one head of --layer" };
         var memory = new Option<long>("--memory-mb") { Description = "batched methods: memory budget in MB", DefaultValueFactory = _ => 1024 };
@@ -87,12 +87,7 @@ public static class AttributeCommand
                 var template = new AttributionTarget(continuation[0], kind, Token(parse.GetValue(contrast), "--contrast"));
                 Func<long, string> label = id => tokenizer?.Display((int)id) ?? id.ToString();
                 var result = Attributor.Run(model, AttributionMethods.Create(name, options), promptIds, continuation, template, label);
-                if (parse.GetValue(words))
-                {
-                    long[] all = [.. promptIds, .. continuation];
-                    var wordOf = WordSpans.Of(ModelOptions.RequireTokenizer(tokenizer, "--words"), all);
-                    result = result.AggregateSources(wordOf, WordSpans.Labels(tokenizer!, all, wordOf));
-                }
+                if (parse.GetValue(words)) result = result.AggregateWords(ModelOptions.RequireTokenizer(tokenizer, "--words"), [.. promptIds, .. continuation]);
                 o.Emit(parse, result);
             }
             return 0;

@@ -13,8 +13,8 @@ public static class CircuitCommand
         var o = new OutputOptions();
         var method = new Option<string>("--method") { Description = "eap, eap-ig or acdc", DefaultValueFactory = _ => "eap-ig" };
         var keep = new Option<double>("--keep") { Description = "EAP/EAP-IG: fraction of edges kept, by |score|", DefaultValueFactory = _ => 0.1 };
-        var steps = new Option<int>("--steps") { Description = "EAP-IG integration steps", DefaultValueFactory = _ => 5 }.AtLeast(1);
-        var tau = new Option<double>("--tau") { Description = "ACDC threshold on the loss increase", DefaultValueFactory = _ => 0.02 }.Finite();
+        var steps = new Option<int>("--steps") { Description = "EAP-IG integration steps", DefaultValueFactory = _ => 5 };
+        var tau = new Option<double>("--tau") { Description = "ACDC threshold on the loss increase", DefaultValueFactory = _ => 0.02 };
         var ablation = new Option<string>("--ablation") { Description = "what edges outside the circuit carry: resample or mean", DefaultValueFactory = _ => "resample" };
         var dot = new Option<string?>("--dot") { Description = "also write the circuit as Graphviz DOT to this file" };
         var command = new Command("circuit", "Circuit discovery over the edge graph (q/k/v inputs separate) with a faithfulness score.") { method, keep, steps, tau, ablation, dot };

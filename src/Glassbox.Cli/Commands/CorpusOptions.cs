@@ -11,7 +11,7 @@ public sealed class CorpusOptions
 {
     public Option<string?> Corpus { get; } = new("--corpus") { Description = "text file cut into windows of --seq-len tokens (default: sample from the model)" };
     public Option<int> Sequences { get; } = new Option<int>("--sequences") { Description = "number of sequences", DefaultValueFactory = _ => 256 }.AtLeast(1);
-    public Option<int?> SeqLen { get; } = new Option<int?>("--seq-len") { Description = "tokens per sequence, BOS included (default: 128, or the context if shorter)" }.AtLeast(2);
+    public Option<int?> SeqLen { get; } = new Option<int?>("--seq-len") { Description = "tokens per sequence, BOS included (default: 128, or the context if shorter)" };
     public Option<int> CorpusSeed { get; } = new("--corpus-seed") { Description = "seed of the sampled corpus", DefaultValueFactory = _ => 0 };
 
     public void AddTo(Command command)

@@ -12,7 +12,7 @@ public static class FlowCommand
         var o = new OutputOptions();
         var prompt = new Option<string?>("--prompt") { Description = "prompt text (the tokenizer's BOS rule applies)" };
         var ids = new Option<string?>("--ids") { Description = "comma-separated token ids, fed as given" };
-        var threshold = new Option<double>("--threshold") { Description = "τ: keep edges whose importance exceeds it", DefaultValueFactory = _ => InformationFlowRoutes.DefaultThreshold }.AtLeast(0.0);
+        var threshold = new Option<double>("--threshold") { Description = "τ: keep edges whose importance exceeds it", DefaultValueFactory = _ => InformationFlowRoutes.DefaultThreshold };
         var blocks = new Option<bool>("--block-level") { Description = "one attention edge per source, summed over heads" };
         var dot = new Option<string?>("--dot") { Description = "also write the graph as Graphviz DOT to this file" };
         var command = new Command("flow", "Information flow routes: the edges the last prediction's computation runs through, from one forward pass.")

@@ -1,10 +1,10 @@
-using TorchSharp;
 using System.CommandLine;
 using Glassbox.Lens;
 using Glassbox.Models;
 using Glassbox.Patching;
 using Glassbox.Tokenization;
 using Spectre.Console;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Cli.Commands;

@@ -16,7 +16,7 @@ public static class NeuronsCommand
         var views = new UnitViewOptions("neuron");
         var layer = new Option<int?>("--layer") { Description = "the MLP layer (required to show neurons; with --find, default: the last layer)" };
         var find = new Option<string?>("--find") { Description = "entropy or frequency: rank the layer's neurons by that detector's weight score" };
-        var k = new Option<int>("--k") { Description = "entropy neurons: how many of W_U's weakest directions form its near-null space", DefaultValueFactory = _ => 10 }.AtLeast(1);
+        var k = new Option<int>("--k") { Description = "entropy neurons: how many of W_U's weakest directions form its near-null space", DefaultValueFactory = _ => 10 };
         var command = new Command("neurons", "Show MLP neurons: tokens their input weights read, tokens their output weights promote and suppress, top-activating contexts.")
             { layer, find, k };
         m.AddTo(command);

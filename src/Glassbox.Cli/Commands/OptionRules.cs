@@ -23,9 +23,6 @@ public static class OptionRules
         return option;
     }
 
-    /// <summary>Any finite number (NaN and infinities refused), e.g. a threshold that may be negative.</summary>
-    public static Option<double> Finite(this Option<double> option) => option.AtLeast(double.MinValue);
-
     public static Option<int> Between(this Option<int> option, int min, int max)
     {
         option.Validators.Add(r =>

@@ -20,8 +20,8 @@ public static class PatchCommand
         var value = new Option<string>("--value") { Description = "noising replacement: resample, mean or zero", DefaultValueFactory = _ => "resample" };
         var gradDrop = new Option<bool>("--grad-drop") { Description = "AtP*: score by GradDrop (one backward per layer)" };
         var state = new Option<string?>("--state") { Description = "trace: the state restored, resid_pre (default), attn_out or mlp_out" };
-        var window = new Option<int?>("--window") { Description = "trace: layers restored around each layer (default 1 for resid_pre, 10 for attn_out and mlp_out)" }.AtLeast(1);
-        var samples = new Option<int?>("--samples") { Description = "trace: noise samples averaged (default 10)" }.AtLeast(1);
+        var window = new Option<int?>("--window") { Description = "trace: layers restored around each layer (default 1 for resid_pre, 10 for attn_out and mlp_out)" };
+        var samples = new Option<int?>("--samples") { Description = "trace: noise samples averaged (default 10)" };
         var noise = new Option<double?>("--noise") { Description = "trace: noise standard deviation in units of the embeddings' (default 3)" }.AtLeast(0.0);
         var command = new Command("patch", "Activation patching, or its first-order estimate (AtP/AtP*), normalised 0 = corrupted, 1 = clean; or causal tracing.")
             { method, site, direction, value, gradDrop, state, window, samples, noise };

@@ -12,7 +12,7 @@ public static class TrainCommand
         var recipe = new Option<string?>("--recipe") { Description = "attn-only-2l, ioi-gpt2-4l or ioi-llama-4l" };
         var config = new Option<string?>("--config") { Description = "a JSON training config: any architecture on a text corpus or a recipe's data (see docs/train-config.example.json)" };
         var output = new Option<string?>("--out") { Description = "directory to write the trained model to (HF layout + training.json)" };
-        var steps = new Option<int?>("--steps") { Description = "training steps (default: the recipe's)" }.AtLeast(1);
+        var steps = new Option<int?>("--steps") { Description = "training steps (default: the recipe's)" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train a zoo model from a recipe (or any model from --config), report its metrics, and save it.") { recipe, config, output, steps, seed };
         command.SetAction(parse =>

@@ -23,11 +23,7 @@ public static class AttributionView
         var attribution = AttributionMethods.Create(method ?? DefaultMethod);
         long targetId = target is null ? TopPrediction(model, ids) : tokenizer.SingleToken(target, "target");
         var result = Attributor.Run(model, attribution, ids, [targetId], new AttributionTarget(targetId), id => tokenizer.Display((int)id));
-        if (words)
-        {
-            var wordOf = WordSpans.Of(tokenizer, ids);
-            result = result.AggregateSources(wordOf, WordSpans.Labels(tokenizer, ids, wordOf));
-        }
+        if (words) result = result.AggregateWords(tokenizer, ids);
         var step = result.Steps[0];
         return new AttributionViewResult(result.Method, attribution.Description, tokenizer.Display((int)targetId), (int)targetId,
             result.Heatmaps, step.TargetValue, step.CompletenessError);

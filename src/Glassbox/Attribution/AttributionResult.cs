@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Glassbox.Reporting;
+using Glassbox.Tokenization;
 
 namespace Glassbox.Attribution;
 
@@ -74,7 +75,7 @@ public sealed class AttributionResult : IReport
     /// Sums the source columns of each span into one (Inseq's subword and span aggregation, with sum): additive scores keep
     /// every row's total, so integrated gradients' completeness and ALTI's rows summing to one survive it. Per-layer grids
     /// are summed the same way; target rows stay per token. <paramref name="spanOfSource"/> gives each source's span
-    /// (from 0, non-decreasing, e.g. <see cref="Tokenization.WordSpans.Of"/>), <paramref name="spanLabels"/> names the spans.
+    /// (from 0, non-decreasing, e.g. <see cref="WordSpans.Of"/>), <paramref name="spanLabels"/> names the spans.
     /// </summary>
     public AttributionResult AggregateSources(IReadOnlyList<int> spanOfSource, IReadOnlyList<string> spanLabels)
     {
@@ -103,6 +104,13 @@ public sealed class AttributionResult : IReport
         }).ToArray();
         var labels = Enumerable.Range(0, spans).Select(w => $"{Enumerable.Range(0, Sources.Count).First(j => spanOfSource[j] == w)}:{spanLabels[w]}").ToArray();
         return new AttributionResult(Method, Target, labels, Targets, steps);
+    }
+
+    /// <summary><see cref="AggregateSources"/> over the words of <paramref name="tokens"/>, the prompt and continuation the sources came from.</summary>
+    public AttributionResult AggregateWords(ITokenizer tokenizer, IReadOnlyList<long> tokens)
+    {
+        var words = WordSpans.Of(tokenizer, tokens);
+        return AggregateSources(words, WordSpans.Labels(tokenizer, tokens, words));
     }
 
     public override string ToString() => ToText();

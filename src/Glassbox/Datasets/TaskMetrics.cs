@@ -1,6 +1,6 @@
-using TorchSharp;
 using Glassbox.Hooks;
 using Glassbox.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Datasets;

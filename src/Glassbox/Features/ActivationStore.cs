@@ -1,7 +1,7 @@
-using TorchSharp;
 using Glassbox.Hooks;
 using Glassbox.Loading;
 using Glassbox.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Features;

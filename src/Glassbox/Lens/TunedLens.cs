@@ -1,9 +1,9 @@
-using TorchSharp;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Glassbox.Loading;
 using Glassbox.Models;
 using Glassbox.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Lens;

@@ -1,5 +1,5 @@
-using TorchSharp;
 using Glassbox.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Probing;

@@ -96,43 +96,39 @@ public static class ProbeSweep
         var lambda = new double[L];
         var (trainIdx, testIdx) = (Index(train, acts.device), Index(test, acts.device));
         int[] Pick(IReadOnlyList<int> ys, int[] idx) => idx.Select(i => ys[i]).ToArray();
+        int[] yTrain = Pick(labels, train), yTest = Pick(labels, test);
+        bool crossValidated = o.Kind == ProbeKind.Linear && o.Training.L2Grid is not null;
         for (int l = 0; l < L; l++)
         {
-            using var inner = NewDisposeScope();
-            var xTrain = acts[l].index_select(0, trainIdx);
-            var xTest = acts[l].index_select(0, testIdx);
-            using (var probe = Probes.Train(o.Kind, xTrain, Pick(labels, train), classes, o))
-            {
-                (trainAcc[l], testAcc[l]) = (probe.Accuracy(xTrain, Pick(labels, train)), probe.Accuracy(xTest, Pick(labels, test)));
-                if (probe is LinearProbe linear) lambda[l] = linear.L2;
-            }
+            (trainAcc[l], testAcc[l], lambda[l]) = Fit(acts[l], trainIdx, testIdx, yTrain, yTest, classes, o);
             // Hewitt & Liang's control probe is the task probe's twin: the λ cross-validation chose, not one chosen for the control labels.
-            var twin = o.Kind == ProbeKind.Linear && o.Training.L2Grid is not null ? o with { Training = o.Training with { L2Grid = null, L2 = lambda[l] } } : o;
-            using (var probe = Probes.Train(o.Kind, xTrain, Pick(control, train), classes, twin))
-                controlAcc[l] = probe.Accuracy(xTest, Pick(control, test));
+            var twin = crossValidated ? o with { Training = o.Training with { L2Grid = null, L2 = lambda[l] } } : o;
+            controlAcc[l] = Fit(acts[l], trainIdx, testIdx, Pick(control, train), Pick(control, test), classes, twin).Test;
         }
-        int majority = Pick(labels, train).GroupBy(y => y).OrderByDescending(g => g.Count()).First().Key;
-        double baseline = Pick(labels, test).Average(y => y == majority ? 1.0 : 0.0);
-        bool crossValidated = o.Kind == ProbeKind.Linear && o.Training.L2Grid is not null;
-        var random = o.RandomModelBaseline ? RandomModelAccuracy(model, prompts, labels, classes, train, test, o) : null;
+        int majority = yTrain.GroupBy(y => y).OrderByDescending(g => g.Count()).First().Key;
+        double baseline = yTest.Average(y => y == majority ? 1.0 : 0.0);
+        var random = o.RandomModelBaseline ? RandomModelAccuracy(model, prompts, trainIdx, testIdx, yTrain, yTest, classes, o) : null;
         return new ProbeReport(o.Hook, trainAcc, testAcc, controlAcc, baseline, train.Length, test.Length, o.Kind, crossValidated ? lambda : null, random);
     }
 
+    /// <summary>Fits a probe of the sweep's kind on one layer's training rows and scores both splits; the λ is a linear probe's (else NaN).</summary>
+    static (double Train, double Test, double L2) Fit(Tensor layer, Tensor trainIdx, Tensor testIdx, int[] yTrain, int[] yTest, int classes, ProbeSweepOptions o)
+    {
+        using var scope = NewDisposeScope();
+        var xTrain = layer.index_select(0, trainIdx);
+        using var probe = Probes.Train(o.Kind, xTrain, yTrain, classes, o);
+        return (probe.Accuracy(xTrain, yTrain), probe.Accuracy(layer.index_select(0, testIdx), yTest), probe is LinearProbe linear ? linear.L2 : double.NaN);
+    }
+
     /// <summary>Held-out accuracy per layer of the same probe on a randomly initialised model with the same config and the same split.</summary>
-    static double[] RandomModelAccuracy(HookedTransformer model, IReadOnlyList<long[]> prompts, IReadOnlyList<int> labels, int classes,
-        int[] train, int[] test, ProbeSweepOptions o)
+    static double[] RandomModelAccuracy(HookedTransformer model, IReadOnlyList<long[]> prompts, Tensor trainIdx, Tensor testIdx, int[] yTrain, int[] yTest,
+        int classes, ProbeSweepOptions o)
     {
         using var scope = NewDisposeScope();
         using var weights = RandomInit.Create(model.Config, o.Seed);
         using var random = new HookedTransformer(model.Config, weights, model.Device, model.W_E.dtype);
         var acts = ActivationsAt(random, prompts, o.Hook, o.Position);
-        var (trainIdx, testIdx) = (Index(train, acts.device), Index(test, acts.device));
-        return Enumerable.Range(0, model.Config.NLayers).Select(l =>
-        {
-            using var inner = NewDisposeScope();
-            using var probe = Probes.Train(o.Kind, acts[l].index_select(0, trainIdx), train.Select(i => labels[i]).ToArray(), classes, o);
-            return probe.Accuracy(acts[l].index_select(0, testIdx), test.Select(i => labels[i]).ToArray());
-        }).ToArray();
+        return Enumerable.Range(0, model.Config.NLayers).Select(l => Fit(acts[l], trainIdx, testIdx, yTrain, yTest, classes, o).Test).ToArray();
     }
 
     /// <summary>Checks prompts against labels; the number of classes and the control labels keyed on the probed token (or <paramref name="controlKeys"/>).</summary>

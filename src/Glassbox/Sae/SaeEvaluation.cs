@@ -1,8 +1,8 @@
-using TorchSharp;
 using System.Text;
 using Glassbox.Features;
 using Glassbox.Models;
 using Glassbox.Reporting;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Sae;

@@ -1,7 +1,7 @@
-using TorchSharp;
 using System.Diagnostics;
 using Glassbox.Features;
 using Glassbox.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Sae;

@@ -12,21 +12,23 @@ public static class WordSpans
     public static int[] Of(ITokenizer tokenizer, IReadOnlyList<long> ids)
     {
         var words = new int[ids.Count];
+        string previous = ids.Count > 0 ? tokenizer.Decode([(int)ids[0]]) : "";
         for (int i = 1; i < ids.Count; i++)
         {
-            string previous = tokenizer.Decode([(int)ids[i - 1]]), current = tokenizer.Decode([(int)ids[i]]);
+            string current = tokenizer.Decode([(int)ids[i]]);
             bool joined = previous.Length > 0 && current.Length > 0 && !char.IsWhiteSpace(current[0])
                 && tokenizer.Decode([(int)ids[i - 1], (int)ids[i]]) == previous + current;
             words[i] = words[i - 1] + (joined ? 0 : 1);
+            previous = current;
         }
         return words;
     }
 
     /// <summary>Each word's text: its tokens decoded together, trimmed (a special token shows as its display form).</summary>
     public static string[] Labels(ITokenizer tokenizer, IReadOnlyList<long> ids, int[] words) =>
-        Enumerable.Range(0, words.Length == 0 ? 0 : words[^1] + 1).Select(w =>
+        Enumerable.Range(0, ids.Count).GroupBy(i => words[i]).Select(word =>
         {
-            var members = Enumerable.Range(0, ids.Count).Where(i => words[i] == w).Select(i => (int)ids[i]).ToArray();
+            var members = word.Select(i => (int)ids[i]).ToArray();
             string text = tokenizer.Decode(members).Trim();
             return text.Length > 0 ? text : string.Concat(members.Select(tokenizer.Display));
         }).ToArray();

@@ -98,9 +98,11 @@ public static class Lbfgs
     {
         Write(parameters, x);
         Gradients.Zero(parameters);
-        using var loss = objective();
+        // The objective's intermediates die here; only the flat gradient outlives the evaluation.
+        using var scope = NewDisposeScope();
+        var loss = objective();
         loss.backward();
-        return (loss.ToDouble(), Flatten(parameters, p => p.grad ?? zeros_like(p)));
+        return (loss.ToDouble(), Flatten(parameters, p => p.grad ?? zeros_like(p)).MoveToOuterDisposeScope());
     }
 
     static Tensor Flatten(IReadOnlyList<Tensor> parameters, Func<Tensor, Tensor> part) => cat(parameters.Select(p => part(p).reshape(-1)).ToArray());

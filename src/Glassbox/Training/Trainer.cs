@@ -1,6 +1,6 @@
-using TorchSharp;
 using System.Diagnostics;
 using Glassbox.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Glassbox.Training;

@@ -11,14 +11,14 @@ public class CliInputErrorTests
 
     public static TheoryData<string[], string> BadCommandLines => new()
     {
-        { ["train", "--recipe", "attn-only-2l", "--steps", "0", "--out", "unused"], "--steps must be at least 1, got 0." },
+        { ["train", "--recipe", "attn-only-2l", "--steps", "0", "--out", "unused"], "steps must be at least 1, got 0." },
         { ["serve", "--model", Model, "--port", "99999"], "--port must be between 0 and 65535, got 99999." },
         { ["lens", "--model", Model, "--prompt", Prompt, "--top", "0"], "--top must be at least 1, got 0." },
         { ["weights", "--model", Model, "--layer", "0", "--head", "0", "--top", "-1"], "--top must be at least 1, got -1." },
-        { ["flow", "--model", Model, "--prompt", Prompt, "--threshold", "NaN"], "--threshold must be a finite number" },
-        { ["circuit", "--model", Model, "--method", "acdc", "--tau", "NaN"], "--tau must be a finite number" },
+        { ["flow", "--model", Model, "--prompt", Prompt, "--threshold", "NaN"], "The threshold τ must be a finite number ≥ 0, got NaN." },
+        { ["circuit", "--model", Model, "--method", "acdc", "--tau", "NaN", "--count", "2"], "ACDC's threshold τ must be a finite number, got NaN." },
         { ["probe", "--model", Model, "--data", "unused.tsv", "--test-fraction", "1.5"], "--test-fraction must lie strictly between 0 and 1" },
-        { ["sae", "train", "--model", Model, "--hook", "blocks.1.hook_resid_post", "--d-sae", "0", "--out", "unused"], "--d-sae must be at least 1, got 0." },
+        { ["sae", "train", "--model", Model, "--hook", "blocks.1.hook_resid_post", "--d-sae", "0", "--sequences", "2", "--out", "unused"], "An SAE needs positive d_in and d_sae" },
         // A word-level vocabulary maps an unknown word to <unk>; reading that logit would be a wrong answer.
         { ["lens", "--model", Model, "--prompt", Prompt, "--target", "Zanzibar"], "--target 'Zanzibar' is not in the vocabulary" },
         { ["patchscope", "--model", Model, "--source", Prompt, "--sweep", "Zanzibar"], "--sweep 'Zanzibar' is not in the vocabulary" },

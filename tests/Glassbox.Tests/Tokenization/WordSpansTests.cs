@@ -42,7 +42,7 @@ public class WordSpansTests
         var words = WordSpans.Of(zoo.Tokenizer, ids);
         Assert.Equal(Enumerable.Range(0, ids.Length), words);
         var result = Attributor.Run(zoo.Model, new InputXGradient(), ids, [zoo.Tokenizer.Encode("Mary", addBos: false)[0]], new AttributionTarget(0));
-        var aggregated = result.AggregateSources(words, WordSpans.Labels(zoo.Tokenizer, ids, words));
+        var aggregated = result.AggregateWords(zoo.Tokenizer, ids);
         Assert.Equal(result.Steps[0].Scores, aggregated.Steps[0].Scores);
         var error = Assert.Throws<GlassboxException>(() => result.AggregateSources(words.Select(w => w + 1).ToArray(), ["x"]));
         Assert.Contains("Spans must number the", error.Message);
@@ -67,11 +67,10 @@ public class WordSpansTests
         var prompt = tokenizer.Encode("Once upon a time, there was a little girl named Lily").Select(i => (long)i).ToArray();
         var continuation = Glassbox.Models.Generation.Generate(model, prompt, new() { MaxNewTokens = 2, StopToken = null })[prompt.Length..];
         long[] all = [.. prompt, .. continuation];
-        var words = WordSpans.Of(tokenizer, all);
         foreach (IAttributionMethod method in new IAttributionMethod[] { new IntegratedGradients { Steps = 16 }, new Alti() })
         {
             var result = Attributor.Run(model, method, prompt, continuation, new AttributionTarget(0));
-            var byWord = result.AggregateSources(words, WordSpans.Labels(tokenizer, all, words));
+            var byWord = result.AggregateWords(tokenizer, all);
             Assert.Contains("10:girl", byWord.Sources); // ▁g + ir + l
             Assert.True(byWord.Sources.Count < result.Sources.Count);
             for (int k = 0; k < result.Steps.Count; k++)
