@@ -68,6 +68,30 @@ public sealed class HfConfig
 
     public int? OptionalInt(string key) => Has(key) && root.GetProperty(key).ValueKind == JsonValueKind.Number ? Int(key) : null;
 
+    public double? OptionalDouble(string key) => Has(key) ? Double(key) : null;
+
+    /// <summary>A nested object (e.g. <c>rope_scaling</c>) read with the same errors, which name it; null when absent or null.</summary>
+    public HfConfig? Section(string key)
+    {
+        if (!Has(key)) return null;
+        var v = root.GetProperty(key);
+        return v.ValueKind == JsonValueKind.Object ? new HfConfig($"{Path} ({key})", v) : throw Bad(key, "an object");
+    }
+
+    /// <summary>A list of strings (e.g. <c>layer_types</c>); null when absent.</summary>
+    public IReadOnlyList<string>? Strings(string key) => List(key, "a list of strings", JsonValueKind.String, e => e.GetString()!);
+
+    /// <summary>A list of integers (e.g. <c>mlp_only_layers</c>); null when absent.</summary>
+    public IReadOnlyList<int>? Ints(string key) => List(key, "a list of integers", JsonValueKind.Number, e => e.TryGetInt32(out int i) ? i : throw Bad(key, "a list of integers"));
+
+    IReadOnlyList<T>? List<T>(string key, string what, JsonValueKind kind, Func<JsonElement, T> read)
+    {
+        if (!Has(key)) return null;
+        var v = root.GetProperty(key);
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != kind)) throw Bad(key, what);
+        return v.EnumerateArray().Select(read).ToArray();
+    }
+
     double Number(string[] keys)
     {
         foreach (var key in keys)

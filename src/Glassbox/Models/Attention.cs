@@ -4,8 +4,10 @@ using static TorchSharp.torch;
 namespace Glassbox.Models;
 
 /// <summary>
-/// Causal multi-head attention with grouped-query heads. Weights are held fused for speed
-/// (W_Q as [d_model, head·d_head]); <see cref="W_Q"/> and friends give TransformerLens-shaped views.
+/// Causal multi-head attention with grouped-query heads: <c>softmax(cap(s · q kᵀ) + mask) v W_O</c>, s = 1/√d_head unless
+/// the config sets it, cap the optional soft-cap c·tanh(x/c), the mask causal and, on sliding-window layers, limited to
+/// the last W positions. Queries and keys may be RMS-normalised before rotary (q/k norm). Weights are held fused for
+/// speed (W_Q as [d_model, head·d_head]); <see cref="W_Q"/> and friends give TransformerLens-shaped views.
 /// </summary>
 public sealed class Attention
 {
@@ -13,13 +15,14 @@ public sealed class Attention
     readonly Rotary? rotary;
     readonly double scale;
 
-    internal Attention(ModelConfig cfg, Rotary? rotary, Tensor wq, Tensor? bq, Tensor wk, Tensor? bk, Tensor wv, Tensor? bv,
-        Tensor wo, Tensor? bo, HookRegistry hooks, int layer)
+    internal Attention(ModelConfig cfg, int layer, Rotary? rotary, Tensor wq, Tensor? bq, Tensor wk, Tensor? bk, Tensor wv, Tensor? bv,
+        Tensor wo, Tensor? bo, Norm? qNorm, Norm? kNorm, HookRegistry hooks)
     {
         this.cfg = cfg;
         this.rotary = rotary;
-        scale = 1.0 / Math.Sqrt(cfg.DHead);
-        (Wq, Bq, Wk, Bk, Wv, Bv, Wo, Bo) = (wq, bq, wk, bk, wv, bv, wo, bo);
+        scale = cfg.AttnScale ?? 1.0 / Math.Sqrt(cfg.DHead);
+        Window = cfg.WindowOf(layer);
+        (Wq, Bq, Wk, Bk, Wv, Bv, Wo, Bo, QNorm, KNorm) = (wq, bq, wk, bk, wv, bv, wo, bo, qNorm, kNorm);
         string p = $"blocks.{layer}.attn.", h = $"head={cfg.NHeads}", kv = $"kv_head={cfg.NKvHeads}", dh = $"d_head={cfg.DHead}";
         HookQ = hooks.Create(p + "hook_q", $"[batch, pos, {h}, {dh}]", layer);
         HookK = hooks.Create(p + "hook_k", $"[batch, pos, {kv}, {dh}]", layer);
@@ -43,6 +46,11 @@ public sealed class Attention
     internal Tensor? Bv { get; }
     internal Tensor Wo { get; }
     internal Tensor? Bo { get; }
+    /// <summary>q/k RMSNorm (Qwen3, Gemma 3: per head; OLMo 2: over all heads), null without.</summary>
+    public Norm? QNorm { get; }
+    public Norm? KNorm { get; }
+    /// <summary>The sliding window of this layer, null for full causal attention.</summary>
+    public int? Window { get; }
 
     /// <summary>[head, d_model, d_head]</summary>
     public Tensor W_Q => Wq.view(cfg.DModel, cfg.NHeads, cfg.DHead).permute(1, 0, 2);
@@ -80,9 +88,11 @@ public sealed class Attention
         long b = xq.shape[0], p = xq.shape[1];
         int H = cfg.NHeads, Hkv = cfg.NKvHeads, dh = cfg.DHead;
 
-        var q = HookQ.Run(Project(xq, Wq, Bq, H));
-        var k = HookK.Run(Project(xk, Wk, Bk, Hkv));
-        var v = HookV.Run(Project(xv, Wv, Bv, Hkv));
+        var q = HookQ.Run(Clipped(Project(xq, Wq, Bq, H)));
+        var k = HookK.Run(Clipped(Project(xk, Wk, Bk, Hkv)));
+        var v = HookV.Run(Clipped(Project(xv, Wv, Bv, Hkv)));
+        if (QNorm is not null) q = QkNormed(QNorm, q);
+        if (KNorm is not null) k = QkNormed(KNorm, k);
         if (rotary is not null)
         {
             q = HookRotQ!.Run(rotary.Apply(q, start));
@@ -108,9 +118,13 @@ public sealed class Attention
         // Scaling q and masking in place keep one [batch, head, query, key] tensor alive instead of three:
         // at long contexts these dominate a forward pass's memory.
         var scores = matmul(qh * scale, kh.transpose(2, 3));
-        // Query i sits at absolute position start + i and may see keys 0 .. start + i.
+        if (cfg.AttnSoftcap is { } cap) scores = (scores / cap).tanh_() * cap;
+        // Query i sits at absolute position start + i and may see keys 0 .. start + i (and, in a window W, none before start + i − W + 1).
         using (var future = ones(p, keys, dtype: ScalarType.Bool, device: xq.device).triu(keys - p + 1))
             scores.masked_fill_(future, double.NegativeInfinity);
+        if (Window is { } w && keys > w)
+            using (var past = ones(p, keys, dtype: ScalarType.Bool, device: xq.device).tril(keys - p - w))
+                scores.masked_fill_(past, double.NegativeInfinity);
         scores = HookAttnScores.Run(scores);
         var pattern = HookPattern.Run(scores.softmax(-1));
         // Unhooked, no one else holds these handles (autograd keeps its own references), so free them now.
@@ -146,6 +160,17 @@ public sealed class Attention
         var y = einsum("bphd,dhe->bphe", x, perHead);
         return perHeadBias is null ? y : y + perHeadBias;
     }
+
+    /// <summary>RMS-normalises q or k [batch, pos, heads, d_head] per head, or jointly over every head (OLMo 2).</summary>
+    Tensor QkNormed(Norm norm, Tensor x)
+    {
+        if (cfg.QkNorm == QkNormKind.PerHead) return norm.Forward(x);
+        if (x.shape[2] * x.shape[3] != norm.W.shape[0])
+            throw new GlassboxException($"{norm.HookNormalized.Name} normalises all {norm.W.shape[0] / cfg.DHead} heads' keys together, so keys projected per query head (hook_attn_in on a grouped-query model) have no defined norm.");
+        return norm.Forward(x.flatten(2)).view(x.shape);
+    }
+
+    Tensor Clipped(Tensor x) => cfg.QkvClip is { } c ? x.clamp(-c, c) : x;
 
     /// <summary>x W + b with row vectors and input-major weights.</summary>
     internal static Tensor Linear(Tensor x, Tensor w, Tensor? bias) => bias is null ? matmul(x, w) : matmul(x, w) + bias;

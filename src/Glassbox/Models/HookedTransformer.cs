@@ -10,7 +10,7 @@ namespace Glassbox.Models;
 /// </summary>
 public sealed class HookedTransformer : IDisposable
 {
-    readonly Rotary? rotary;
+    readonly List<Rotary> rotaries = new();
     readonly List<Tensor> owned = new();
 
     public HookedTransformer(ModelConfig config, StateDict weights, Device? device = null, ScalarType dtype = ScalarType.Float32)
@@ -36,9 +36,17 @@ public sealed class HookedTransformer : IDisposable
             W_pos = Place(weights["pos_embed.W_pos"]);
             HookPosEmbed = Hooks.Create("hook_pos_embed", d, null);
         }
-        else rotary = new Rotary(Config, Device, dtype);
+        // One table per distinct base and scaling (Gemma 3's local and global layers differ).
+        var byKind = new Dictionary<(double, RopeScaling?), Rotary>();
+        Rotary? RotaryOf(int layer)
+        {
+            if (Config.Positional != PositionalKind.Rotary) return null;
+            var key = Config.RotaryOf(layer);
+            if (!byKind.TryGetValue(key, out var r)) rotaries.Add(byKind[key] = r = new Rotary(Config, key.Theta, key.Scaling, Device, dtype));
+            return r;
+        }
         Blocks = Enumerable.Range(0, Config.NLayers)
-            .Select(l => new TransformerBlock(Config, l, weights, Hooks, rotary, Place)).ToArray();
+            .Select(l => new TransformerBlock(Config, l, weights, Hooks, RotaryOf(l), Place)).ToArray();
         LnFinal = TransformerBlock.NewNorm(Config, "ln_final", weights, Hooks, null, Place);
         W_U = Place(weights["unembed.W_U"])!;
         b_U = Place(weights.TryGet("unembed.b_U"));
@@ -84,8 +92,14 @@ public sealed class HookedTransformer : IDisposable
         if (W_pos is not null)
             x = x + HookPosEmbed!.Run(W_pos.narrow(0, start, tokens.shape[1]).expand(x.shape));
         foreach (var block in Blocks) x = block.Forward(x, start, cache);
-        var logits = Attention.Linear(LnFinal.Forward(x), W_U, b_U);
-        return logits.MoveToOuterDisposeScope();
+        return Unembed(LnFinal.Forward(x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits from the final norm's output: <c>x W_U + b_U</c>, soft-capped where the model caps them (Gemma 2).</summary>
+    public Tensor Unembed(Tensor normalized)
+    {
+        var logits = Attention.Linear(normalized, W_U, b_U);
+        return Config.FinalSoftcap is { } cap ? (logits / cap).tanh() * cap : logits;
     }
 
     /// <summary>Runs with the given hooks registered for this call only (removed even if the call throws).</summary>
@@ -155,11 +169,16 @@ public sealed class HookedTransformer : IDisposable
         foreach (var b in Blocks)
         {
             string p = $"blocks.{b.Layer}.";
-            Put(p + "ln1.w", b.Ln1.W); Put(p + "ln1.b", b.Ln1.B);
-            Put(p + "ln2.w", b.Ln2?.W); Put(p + "ln2.b", b.Ln2?.B);
+            foreach (var (name, norm) in new[] { ("ln1", b.Ln1), ("ln2", b.Ln2), ("ln1_post", b.Ln1Post), ("ln2_post", b.Ln2Post), ("attn.q_norm", b.Attn.QNorm), ("attn.k_norm", b.Attn.KNorm) })
+                if (norm is not null && norm.Kind != NormKind.Identity) { Put(p + name + ".w", norm.W); Put(p + name + ".b", norm.B); }
             var a = b.Attn;
             Put(p + "attn.W_Q", a.W_Q); Put(p + "attn.W_K", a.W_K); Put(p + "attn.W_V", a.W_V); Put(p + "attn.W_O", a.W_O);
             Put(p + "attn.b_Q", a.b_Q); Put(p + "attn.b_K", a.b_K); Put(p + "attn.b_V", a.b_V); Put(p + "attn.b_O", a.b_O);
+            if (b.Moe is { } moe)
+            {
+                Put(p + "mlp.W_router", moe.W_router);
+                Put(p + "mlp.experts.W_gate", moe.W_gate); Put(p + "mlp.experts.W_in", moe.W_in); Put(p + "mlp.experts.W_out", moe.W_out);
+            }
             if (b.Mlp is not { } m) continue;
             Put(p + "mlp.W_in", m.W_in); Put(p + "mlp.b_in", m.b_in); Put(p + "mlp.W_gate", m.W_gate); Put(p + "mlp.b_gate", m.b_gate);
             Put(p + "mlp.W_out", m.W_out); Put(p + "mlp.b_out", m.b_out);
@@ -202,8 +221,20 @@ public sealed class HookedTransformer : IDisposable
         {
             Expect(b.Attn.Wq, $"blocks.{b.Layer}.attn.W_Q", c.DModel, c.NHeads * c.DHead);
             Expect(b.Attn.Wk, $"blocks.{b.Layer}.attn.W_K", c.DModel, c.NKvHeads * c.DHead);
+            Expect(b.Attn.Wv, $"blocks.{b.Layer}.attn.W_V", c.DModel, c.NKvHeads * c.DHead);
+            Expect(b.Attn.Wo, $"blocks.{b.Layer}.attn.W_O", c.NHeads * c.DHead, c.DModel);
             Expect(b.Mlp?.W_in, $"blocks.{b.Layer}.mlp.W_in", c.DModel, c.DMlp);
+            Expect(b.Mlp?.W_gate, $"blocks.{b.Layer}.mlp.W_gate", c.DModel, c.DMlp);
             Expect(b.Mlp?.W_out, $"blocks.{b.Layer}.mlp.W_out", c.DMlp, c.DModel);
+            Expect(b.Moe?.W_router, $"blocks.{b.Layer}.mlp.W_router", c.DModel, c.NExperts);
+            Expect(b.Moe?.W_gate, $"blocks.{b.Layer}.mlp.experts.W_gate", c.NExperts, c.DModel, c.DExpert);
+            Expect(b.Moe?.W_in, $"blocks.{b.Layer}.mlp.experts.W_in", c.NExperts, c.DModel, c.DExpert);
+            Expect(b.Moe?.W_out, $"blocks.{b.Layer}.mlp.experts.W_out", c.NExperts, c.DExpert, c.DModel);
+            foreach (var (norm, name) in new[] { (b.Ln1, "ln1"), (b.Ln2, "ln2"), (b.Ln1Post, "ln1_post"), (b.Ln2Post, "ln2_post") })
+                Expect(norm?.W, $"blocks.{b.Layer}.{name}.w", c.DModel);
+            long qWidth = c.QkNorm == QkNormKind.Joint ? c.NHeads * c.DHead : c.DHead, kWidth = c.QkNorm == QkNormKind.Joint ? c.NKvHeads * c.DHead : c.DHead;
+            Expect(b.Attn.QNorm?.W, $"blocks.{b.Layer}.attn.q_norm.w", qWidth);
+            Expect(b.Attn.KNorm?.W, $"blocks.{b.Layer}.attn.k_norm.w", kWidth);
         }
     }
 
@@ -211,6 +242,6 @@ public sealed class HookedTransformer : IDisposable
     {
         foreach (var t in owned) t.Dispose();
         owned.Clear();
-        rotary?.Dispose();
+        foreach (var r in rotaries) r.Dispose();
     }
 }

@@ -50,7 +50,9 @@ public sealed class Mlp
         return Attention.Linear(post, W_out, b_out);
     }
 
-    Tensor Apply(Tensor x) => act switch
+    Tensor Apply(Tensor x) => Activate(act, x);
+
+    internal static Tensor Activate(Activation act, Tensor x) => act switch
     {
         // GPT-2's tanh approximation: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))
         Activation.GeluNew => nn.functional.gelu(x, TorchSharp.Modules.GELU.Approximate.tanh),

@@ -19,7 +19,11 @@ public interface IArchitectureAdapter
 /// <summary>The adapters Glassbox ships, by model_type.</summary>
 public static class Architectures
 {
-    public static readonly IReadOnlyList<IArchitectureAdapter> All = new IArchitectureAdapter[] { new Gpt2Adapter(), new LlamaAdapter(), new GptNeoXAdapter() };
+    public static readonly IReadOnlyList<IArchitectureAdapter> All = new IArchitectureAdapter[]
+    {
+        new Gpt2Adapter(), new LlamaAdapter(), new GptNeoXAdapter(), new MixtralAdapter(), new Qwen3Adapter(), new GemmaAdapter(),
+        new OlmoAdapter(), new PhiAdapter(), new Phi3Adapter(), new StableLmAdapter(), new FalconAdapter(),
+    };
 
     public static IArchitectureAdapter For(string modelType) =>
         All.FirstOrDefault(a => a.ModelTypes.Contains(modelType))

@@ -5,73 +5,28 @@ using static TorchSharp.torch;
 namespace Glassbox.Loading.Adapters;
 
 /// <summary>
-/// The Llama family on Hugging Face (<c>llama</c>, <c>mistral</c>, <c>qwen2</c>): RMSNorm, rotate-half
-/// RoPE, SwiGLU (gate/up/down), grouped-query attention, nn.Linear weights [out, in]; Qwen2 adds
-/// q/k/v biases. Mistral's sliding window caps the context (windowed attention is not emulated).
+/// The Llama family on Hugging Face (<c>llama</c> — Llama 2/3.x, SmolLM2 —, <c>mistral</c>, <c>qwen2</c>): RMSNorm,
+/// rotate-half RoPE (with Llama 3.1's or linear rope_scaling), SwiGLU (gate/up/down), grouped-query attention,
+/// nn.Linear weights [out, in]. Qwen2 adds q/k/v biases; Mistral windows every layer; Qwen2 windows the layers from
+/// max_window_layers on, and only with use_sliding_window.
 /// </summary>
-public sealed class LlamaAdapter : IArchitectureAdapter, IArchitectureExporter
+public sealed class LlamaAdapter : DecoderFamily, IArchitectureExporter
 {
-    public IReadOnlyList<string> ModelTypes { get; } = new[] { "llama", "mistral", "qwen2" };
+    public override IReadOnlyList<string> ModelTypes { get; } = new[] { "llama", "mistral", "qwen2" };
 
-    public ModelConfig ReadConfig(HfConfig hf)
+    public override ModelConfig ReadConfig(HfConfig hf)
     {
-        if (hf.Has("rope_scaling"))
-            throw new ModelFormatException($"{hf.Path}: rope_scaling is not supported yet; only plain RoPE checkpoints load.");
-        int heads = hf.Int("num_attention_heads"), d = hf.Int("hidden_size");
-        int context = hf.Int("max_position_embeddings");
-        if (hf.OptionalInt("sliding_window") is int window && window < context) context = window;
-        return new ModelConfig
-        {
-            Architecture = hf.ModelType,
-            NLayers = hf.Int("num_hidden_layers"),
-            DModel = d,
-            NHeads = heads,
-            NKvHeads = hf.Int("num_key_value_heads", heads),
-            DHead = hf.Int("head_dim", d / heads),
-            DMlp = hf.Int("intermediate_size"),
-            VocabSize = hf.Int("vocab_size"),
-            ContextLength = context,
-            Norm = NormKind.RmsNorm,
-            NormEps = hf.Double("rms_norm_eps", 1e-6),
-            Positional = PositionalKind.Rotary,
-            RotaryLayout = RotaryLayout.Halves,
-            RotaryTheta = hf.Double("rope_theta", 10000.0),
-            Act = Architectures.ParseActivation(hf.String("hidden_act", "silu"), hf),
-            GatedMlp = true,
-            TiedEmbeddings = hf.Bool("tie_word_embeddings", false),
-            BosTokenId = hf.OptionalInt("bos_token_id"),
-            EosTokenId = hf.OptionalInt("eos_token_id"),
-        }.Validated();
+        var c = DecoderConfig.Read(hf);
+        c = hf.ModelType == "qwen2" ? c.WithQwenWindow(hf) : c.WithWindow(hf, hf.OptionalInt("sliding_window"));
+        return c.Validated();
     }
 
-    public StateDict Convert(ModelConfig c, ITensorSource src)
+    protected override DecoderLayout Layout(ModelConfig c, ITensorSource src) => new()
     {
-        var sd = new StateDict();
-        using var scope = NewDisposeScope();
-        var embed = src.Read("model.embed_tokens.weight");
-        sd["embed.W_E"] = embed;
-        for (int l = 0; l < c.NLayers; l++)
-        {
-            string h = $"model.layers.{l}.", b = $"blocks.{l}.";
-            sd[b + "ln1.w"] = src.Read(h + "input_layernorm.weight");
-            foreach (var (n, heads) in new[] { ("q", c.NHeads), ("k", c.NKvHeads), ("v", c.NKvHeads) })
-            {
-                string key = n.ToUpperInvariant();
-                sd[b + "attn.W_" + key] = HeadLayout.ReaderFromLinear(src.Read($"{h}self_attn.{n}_proj.weight"), heads, c.DHead);
-                if (src.Contains($"{h}self_attn.{n}_proj.bias"))
-                    sd[b + "attn.b_" + key] = HeadLayout.Bias(src.Read($"{h}self_attn.{n}_proj.bias"), heads, c.DHead);
-            }
-            sd[b + "attn.W_O"] = HeadLayout.WriterFromLinear(src.Read(h + "self_attn.o_proj.weight"), c.NHeads, c.DHead);
-            if (src.Contains(h + "self_attn.o_proj.bias")) sd[b + "attn.b_O"] = src.Read(h + "self_attn.o_proj.bias");
-            sd[b + "ln2.w"] = src.Read(h + "post_attention_layernorm.weight");
-            sd[b + "mlp.W_gate"] = src.Read(h + "mlp.gate_proj.weight").t();
-            sd[b + "mlp.W_in"] = src.Read(h + "mlp.up_proj.weight").t();
-            sd[b + "mlp.W_out"] = src.Read(h + "mlp.down_proj.weight").t();
-        }
-        sd["ln_final.w"] = src.Read("model.norm.weight");
-        sd["unembed.W_U"] = src.Contains("lm_head.weight") ? src.Read("lm_head.weight").t() : embed.t();
-        return sd;
-    }
+        QkvBias = c.Architecture == "qwen2" || src.Contains("model.layers.0.self_attn.q_proj.bias"),
+        OBias = src.Contains("model.layers.0.self_attn.o_proj.bias"),
+        MlpBias = src.Contains("model.layers.0.mlp.up_proj.bias"),
+    };
 
     /// <summary>qwen2 when the attention has q/k/v biases, else llama.</summary>
     public string ExportModelType(ModelConfig cfg) => cfg.Architecture == "qwen2" ? "qwen2" : "llama";
@@ -80,6 +35,9 @@ public sealed class LlamaAdapter : IArchitectureAdapter, IArchitectureExporter
     {
         if (c.Positional != PositionalKind.Rotary || c.Norm != NormKind.RmsNorm || !c.GatedMlp || c.ParallelAttnMlp || c.AttnOnly || c.RotaryFraction != 1)
             throw new GlassboxException($"A {c.Architecture} model cannot be written in Llama layout (needs RMSNorm, full rotary, a gated MLP).");
+        if (c.RopeScaling is not null || c.SlidingWindow is not null || c.QkNorm != QkNormKind.None || c.PostNorms || !c.PreNorms || c.NExperts > 0
+            || c.AttnScale is not null || c.AttnSoftcap is not null || c.FinalSoftcap is not null || c.QkvClip is not null)
+            throw new GlassboxException($"A {c.Architecture} model cannot be written in Llama layout: it has components Llama lacks ({c}).");
         return new JsonObject
         {
             ["model_type"] = ExportModelType(c), ["architectures"] = new JsonArray(c.Architecture == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"),
