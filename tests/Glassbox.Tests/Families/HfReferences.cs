@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Glassbox.Datasets;
+using Glassbox.Tokenization;
 
 namespace Glassbox.Tests.Families;
 
@@ -17,6 +19,19 @@ public static class HfReferences
     public static TheoryData<string> Names => new(Families);
 
     public static string Dir(string family) => SharedModels.Path("reference", "hf", family);
+
+    /// <summary>
+    /// Writes a word-level tokenizer.json into <paramref name="dir"/> for the reference models (which ship none): the zoo
+    /// vocabulary (239 words, so the IOI, greater-than and induction tasks run) padded with filler words to the model's
+    /// 256 ids. Returns its path, for <c>--tokenizer</c>.
+    /// </summary>
+    public static string ZooTokenizer(string dir, int vocabSize = 256)
+    {
+        var words = ZooVocabulary.Words.Concat(Enumerable.Range(0, vocabSize - ZooVocabulary.Words.Count).Select(i => $"filler{i}")).ToArray();
+        var path = Path.Combine(dir, "tokenizer.json");
+        WordLevelTokenizer.FromVocabulary(words, ZooVocabulary.SpecialTokens, ZooVocabulary.Unk, ZooVocabulary.Bos, ZooVocabulary.Eos).Save(path);
+        return path;
+    }
 
     public sealed record Case(int[] Tokens, double[] TokenLogProbs, float[] LogProbs, int[] Shape, int[] ArgMax);
 
