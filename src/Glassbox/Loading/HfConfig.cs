@@ -70,6 +70,11 @@ public sealed class HfConfig
 
     public double? OptionalDouble(string key) => Has(key) ? Double(key) : null;
 
+    /// <summary>A number that may be switched off with an explicit null: <paramref name="fallback"/> only when the key is absent.</summary>
+    public double? NullableDouble(string key, double? fallback) => Has(key) ? Double(key) : root.TryGetProperty(key, out _) ? null : fallback;
+
+    public int? NullableInt(string key, int? fallback) => Has(key) ? Int(key) : root.TryGetProperty(key, out _) ? null : fallback;
+
     /// <summary>A nested object (e.g. <c>rope_scaling</c>) read with the same errors, which name it; null when absent or null.</summary>
     public HfConfig? Section(string key)
     {

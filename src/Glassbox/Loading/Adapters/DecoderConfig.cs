@@ -9,7 +9,9 @@ namespace Glassbox.Loading.Adapters;
 /// </summary>
 public static class DecoderConfig
 {
-    public static ModelConfig Read(HfConfig hf, string? activationKey = null)
+    /// <summary>The shared fields; the fallbacks are Transformers' defaults for a key the file omits, per family where they differ.</summary>
+    public static ModelConfig Read(HfConfig hf, string? activationKey = null, int? headDim = null, double eps = 1e-6, double theta = 10000.0,
+        string activation = "silu")
     {
         int heads = hf.Int("num_attention_heads"), d = hf.Int("hidden_size");
         return new ModelConfig
@@ -19,17 +21,17 @@ public static class DecoderConfig
             DModel = d,
             NHeads = heads,
             NKvHeads = hf.Int("num_key_value_heads", heads),
-            DHead = hf.Int("head_dim", heads > 0 ? d / heads : 0),
+            DHead = hf.Int("head_dim", headDim ?? (heads > 0 ? d / heads : 0)),
             DMlp = hf.Int("intermediate_size"),
             VocabSize = hf.Int("vocab_size"),
             ContextLength = hf.Int("max_position_embeddings"),
             Norm = NormKind.RmsNorm,
-            NormEps = hf.Double("rms_norm_eps", 1e-6),
+            NormEps = hf.Double("rms_norm_eps", eps),
             Positional = PositionalKind.Rotary,
             RotaryLayout = RotaryLayout.Halves,
-            RotaryTheta = hf.Double("rope_theta", 10000.0),
+            RotaryTheta = hf.Double("rope_theta", theta),
             RopeScaling = RopeScalingOf(hf),
-            Act = Architectures.ParseActivation(hf.String(activationKey ?? "hidden_act", "silu"), hf),
+            Act = Architectures.ParseActivation(hf.String(activationKey ?? "hidden_act", activation), hf),
             GatedMlp = true,
             TiedEmbeddings = hf.Bool("tie_word_embeddings", false),
             BosTokenId = hf.OptionalInt("bos_token_id"),

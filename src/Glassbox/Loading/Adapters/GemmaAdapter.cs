@@ -18,19 +18,24 @@ public sealed class GemmaAdapter : DecoderFamily
 
     public override ModelConfig ReadConfig(HfConfig hf)
     {
-        var c = DecoderConfig.Read(hf, hf.Has("hidden_activation") ? "hidden_activation" : "hidden_act") with { TiedEmbeddings = hf.Bool("tie_word_embeddings", true) };
+        // Transformers' Gemma MLPs read hidden_activation (default the tanh GELU) and ignore the older hidden_act.
+        bool gemma3 = hf.ModelType == "gemma3_text";
+        var c = DecoderConfig.Read(hf, "hidden_activation", headDim: 256, theta: gemma3 ? 1e6 : 10000.0, activation: "gelu_pytorch_tanh")
+            with { TiedEmbeddings = hf.Bool("tie_word_embeddings", true) };
         if (hf.ModelType == "gemma") return c.Validated();
         c = c with
         {
             PostNorms = true,
-            AttnScale = hf.Has("query_pre_attn_scalar") ? 1 / Math.Sqrt(hf.Double("query_pre_attn_scalar")) : null,
-            AttnSoftcap = hf.OptionalDouble("attn_logit_softcapping"),
-            FinalSoftcap = hf.OptionalDouble("final_logit_softcapping"),
+            AttnScale = 1 / Math.Sqrt(hf.Double("query_pre_attn_scalar", 256)),
+            // Gemma 2 defaults to caps of 50 and 30 unless the config switches them off with null; Gemma 3 has none by default.
+            AttnSoftcap = hf.NullableDouble("attn_logit_softcapping", gemma3 ? null : 50.0),
+            FinalSoftcap = hf.NullableDouble("final_logit_softcapping", gemma3 ? null : 30.0),
         };
-        if (hf.ModelType == "gemma2") return c.WithWindow(hf, hf.OptionalInt("sliding_window"), l => l % 2 == 0).Validated();
+        int? window = hf.NullableInt("sliding_window", 4096);
+        if (!gemma3) return c.WithWindow(hf, window, l => l % 2 == 0).Validated();
         int pattern = hf.Int("sliding_window_pattern", 6);
         return (c with { QkNorm = QkNormKind.PerHead, LocalRotaryTheta = hf.Double("rope_local_base_freq", 10000.0) })
-            .WithWindow(hf, hf.OptionalInt("sliding_window"), l => (l + 1) % pattern != 0).Validated();
+            .WithWindow(hf, window, l => (l + 1) % pattern != 0).Validated();
     }
 
     protected override DecoderLayout Layout(ModelConfig c, ITensorSource src) => c.PostNorms

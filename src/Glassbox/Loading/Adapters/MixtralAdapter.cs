@@ -11,7 +11,7 @@ public sealed class MixtralAdapter : DecoderFamily
 {
     public override IReadOnlyList<string> ModelTypes { get; } = new[] { "mixtral" };
 
-    public override ModelConfig ReadConfig(HfConfig hf) => (DecoderConfig.Read(hf) with
+    public override ModelConfig ReadConfig(HfConfig hf) => (DecoderConfig.Read(hf, eps: 1e-5, theta: 1e6) with
     {
         NExperts = hf.Int("num_local_experts"),
         ExpertsPerToken = hf.Int("num_experts_per_tok"),

@@ -14,7 +14,7 @@ public sealed class OlmoAdapter : DecoderFamily
 
     public override ModelConfig ReadConfig(HfConfig hf)
     {
-        var c = DecoderConfig.Read(hf);
+        var c = DecoderConfig.Read(hf, eps: 1e-5);
         if (hf.ModelType == "olmo") return (c with { Norm = NormKind.LayerNorm, NormEps = 1e-5, QkvClip = hf.OptionalDouble("clip_qkv") }).Validated();
         return (c with { PreNorms = false, PostNorms = true, QkNorm = QkNormKind.Joint }).Validated();
     }

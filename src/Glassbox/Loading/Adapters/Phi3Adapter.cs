@@ -11,7 +11,7 @@ public sealed class Phi3Adapter : DecoderFamily
 {
     public override IReadOnlyList<string> ModelTypes { get; } = new[] { "phi3" };
 
-    public override ModelConfig ReadConfig(HfConfig hf) => (DecoderConfig.Read(hf) with
+    public override ModelConfig ReadConfig(HfConfig hf) => (DecoderConfig.Read(hf, eps: 1e-5) with
     {
         RotaryFraction = hf.Double("partial_rotary_factor", 1.0),
     }).WithWindow(hf, hf.OptionalInt("sliding_window")).Validated();

@@ -15,7 +15,7 @@ public sealed class Qwen3Adapter : DecoderFamily
 
     public override ModelConfig ReadConfig(HfConfig hf)
     {
-        var c = DecoderConfig.Read(hf) with { QkNorm = QkNormKind.PerHead };
+        var c = DecoderConfig.Read(hf, headDim: 128) with { QkNorm = QkNormKind.PerHead };
         if (hf.ModelType == "qwen3_moe")
         {
             int step = hf.Int("decoder_sparse_step", 1);
