@@ -30,9 +30,6 @@ public sealed class GlassboxServer : IAsyncDisposable
     // Served as application/json only, so HTML-sensitive characters need no escaping (token text stays readable).
     static readonly JsonSerializerOptions Json = new(ReportJson.Options) { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Host names accepted on a loopback binding: a page on another site cannot reach the API through DNS rebinding.</summary>
-    static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
-
     /// <summary>The API's endpoints, for the "did you mean" of an unknown one.</summary>
     static readonly string[] Endpoints = ["info", "models", "models/load", "tokens", "attention", "lens", "attribution", "flow", "flow/node", "flow/heads", "mechanisms", "neurons", "features", "dla", "patching"];
 
@@ -51,12 +48,13 @@ public sealed class GlassboxServer : IAsyncDisposable
     public static async Task<GlassboxServer> StartAsync(ServerOptions options, TextWriter log, CancellationToken cancel = default)
     {
         var address = ParseHost(options.Host);
+        var guard = new RequestGuard(address, options.Token);
         var roots = new ModelRoots(options.Roots.Count > 0 ? options.Roots
             : [Path.GetDirectoryName(Path.GetFullPath(options.ModelPath.TrimEnd('/', '\\')))!]);
         var session = new ModelSession(options, options.ModelPath, options.TokenizerPath);
         try
         {
-            return await Start(options, address, roots, session, log, cancel);
+            return await Start(options, address, guard, roots, session, log, cancel);
         }
         catch
         {
@@ -65,7 +63,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         }
     }
 
-    static async Task<GlassboxServer> Start(ServerOptions options, IPAddress address, ModelRoots roots, ModelSession session, TextWriter log, CancellationToken cancel)
+    static async Task<GlassboxServer> Start(ServerOptions options, IPAddress address, RequestGuard guard, ModelRoots roots, ModelSession session, TextWriter log, CancellationToken cancel)
     {
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, Args = [] });
@@ -77,12 +75,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         });
         var app = builder.Build();
         app.Use(ErrorsAsJson(log));
-        if (IPAddress.IsLoopback(address)) app.Use(async (context, next) =>
-        {
-            if (!LoopbackHosts.Contains(context.Request.Host.Host, StringComparer.OrdinalIgnoreCase))
-                throw new ApiException(400, $"Host '{context.Request.Host.Host}' is not served; this viewer answers only to localhost.");
-            await next(context);
-        });
+        app.Use(guard.Check);
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
@@ -103,7 +96,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         await app.StartAsync(cancel);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         if (!IPAddress.IsLoopback(address))
-            log.WriteLine($"warning: serving on {address}, reachable from other machines; the viewer has no authentication. Use --host 127.0.0.1 unless you mean it.");
+            log.WriteLine($"warning: serving on {address}, reachable from other machines (every request must carry the token). Use --host 127.0.0.1 unless you mean it.");
         log.WriteLine($"Glassbox viewer on {bound}  (model {session.Path}; roots {string.Join(", ", roots.Directories)})");
         return new GlassboxServer(app, session, new Uri(bound));
     }

@@ -23,6 +23,9 @@ public sealed record ServerOptions
     /// <summary>Address to bind; loopback unless the user asks otherwise (the server then warns).</summary>
     public string Host { get; init; } = "127.0.0.1";
 
+    /// <summary>Secret every request must carry (required when <see cref="Host"/> is not loopback); see <see cref="RequestGuard"/>.</summary>
+    public string? Token { get; init; }
+
     /// <summary>0 picks a free port (tests).</summary>
     public int Port { get; init; } = 8765;
 
