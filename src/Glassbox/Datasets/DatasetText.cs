@@ -10,7 +10,7 @@ internal static class DatasetText
     static readonly HashSet<string> Punctuation = [",", ".", ":", ";", "!", "?"];
 
     /// <summary>Word-level text for word-level tokenizers, natural text for the rest.</summary>
-    public static TextStyle StyleFor(ITokenizer tokenizer) => tokenizer is WordLevelTokenizer ? TextStyle.WordLevel : TextStyle.Natural;
+    public static TextStyle StyleFor(ITokenizer tokenizer) => PaddedVocabulary.Unwrap(tokenizer) is WordLevelTokenizer ? TextStyle.WordLevel : TextStyle.Natural;
 
     /// <summary>
     /// The words of a template written in word-level form (words separated by single spaces,

@@ -26,7 +26,7 @@ public static class ModelSaver
         var tensors = exporter.ExportTensors(cfg, sd).Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.to(ScalarType.Float32, CPU).contiguous())).ToList();
         SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        if (tokenizer is WordLevelTokenizer words) words.Save(Path.Combine(dir, "tokenizer.json"));
+        if (tokenizer is not null && PaddedVocabulary.Unwrap(tokenizer) is WordLevelTokenizer words) words.Save(Path.Combine(dir, "tokenizer.json"));
     }
 
     /// <summary>Which family's layout a config fits: learned positions → GPT-2, rotary with RMSNorm → Llama.</summary>

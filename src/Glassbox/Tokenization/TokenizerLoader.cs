@@ -9,15 +9,24 @@ public static class TokenizerLoader
     /// plain word-level vocabulary and by <see cref="HfTokenizer"/> otherwise. A directory is
     /// searched for <c>tokenizer.json</c>, then <c>tokenizer.model</c>, then <c>tokenizer.bin</c>.
     /// </summary>
-    /// <param name="vocabSize">For llama2.c files, which do not record it: the model's vocabulary size, checked against the file.</param>
+    /// <param name="vocabSize">
+    /// The model's vocabulary size: checked against llama2.c files, which do not record it; a tokenizer with fewer tokens
+    /// is wrapped in <see cref="PaddedVocabulary"/> so the model's extra ids can be shown.
+    /// </param>
     public static ITokenizer Load(string path, int? vocabSize = null)
+    {
+        var tokenizer = LoadFile(path, vocabSize);
+        return vocabSize is int n && tokenizer.VocabSize < n ? new PaddedVocabulary(tokenizer, n) : tokenizer;
+    }
+
+    static ITokenizer LoadFile(string path, int? vocabSize)
     {
         if (Directory.Exists(path))
         {
             string? found = new[] { "tokenizer.json", "tokenizer.model", "tokenizer.bin" }
                 .Select(name => Path.Combine(path, name)).FirstOrDefault(File.Exists);
             return found != null
-                ? Load(found, vocabSize)
+                ? LoadFile(found, vocabSize)
                 : throw new ModelFormatException($"Directory '{path}' holds no tokenizer.json, tokenizer.model or tokenizer.bin.");
         }
         if (!File.Exists(path)) throw new ModelFormatException($"Tokenizer file '{path}' does not exist.");

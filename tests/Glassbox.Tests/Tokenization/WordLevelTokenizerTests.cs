@@ -136,3 +136,27 @@ public class WordLevelTokenizerTests
         ((IDisposable)tok).Dispose();
     }
 }
+
+public class PaddedVocabularyTests
+{
+    [Fact]
+    public void AModelWithMoreIdsThanItsTokenizerShowsTheExtraOnesInsteadOfFailing()
+    {
+        using var dir = new TempDirectory();
+        var inner = Glassbox.Datasets.ZooVocabulary.CreateTokenizer();
+        var path = Path.Combine(dir.Path, "tokenizer.json");
+        inner.Save(path);
+        var padded = Glassbox.Tokenization.TokenizerLoader.Load(path, inner.VocabSize + 17);
+        Assert.IsType<Glassbox.Tokenization.PaddedVocabulary>(padded);
+        Assert.Equal(inner.VocabSize + 17, padded.VocabSize);
+        int mary = inner.TokenToId("Mary")!.Value, extra = inner.VocabSize + 3;
+        Assert.Equal($"<unused {extra}>", padded.Display(extra));
+        // Runs of real tokens decode as the tokenizer decodes them; each extra id stands alone between them.
+        Assert.Equal($"Mary<unused {extra}>Mary", padded.Decode([mary, extra, mary]));
+        Assert.Equal(inner.Encode("Mary and John"), padded.Encode("Mary and John"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => padded.Display(inner.VocabSize + 17));
+        // The zoo's tasks still see a word-level tokenizer and write their word-level text.
+        Assert.Equal(Glassbox.Datasets.TextStyle.WordLevel, Glassbox.Datasets.DatasetText.StyleFor(padded));
+        Assert.Same(inner.GetType(), Glassbox.Tokenization.TokenizerLoader.Load(path, inner.VocabSize).GetType());
+    }
+}
