@@ -7,8 +7,8 @@ namespace Glassbox.Loading;
 
 /// <summary>
 /// Loads a model from a path: a Hugging Face directory (config.json + safetensors, single or
-/// sharded), or a llama2.c <c>.bin</c> checkpoint. Weights are read as float32, then placed on
-/// <paramref name="device"/> in <paramref name="dtype"/>. Pickle checkpoints are refused.
+/// sharded), or a llama2.c <c>.bin</c> checkpoint. Weights are read as float32 (bf16 and f16 are widened
+/// exactly), then placed on <paramref name="device"/> in <paramref name="dtype"/>. Pickle checkpoints are refused.
 /// </summary>
 public static class ModelLoader
 {
@@ -38,7 +38,14 @@ public static class ModelLoader
         using var checkpoint = SafeTensorsCheckpoint.OpenDirectory(dir);
         try
         {
-            return (config, adapter.Convert(config, checkpoint));
+            var tracked = new TrackedTensorSource(checkpoint);
+            var weights = adapter.Convert(config, tracked);
+            var unused = checkpoint.Tensors.Select(t => t.Name).Where(n => !tracked.WasRead(n) && !TensorSources.IsBuffer(n)).ToArray();
+            if (unused.Length == 0) return (config, weights);
+            weights.Dispose();
+            throw new ModelFormatException($"{dir}: {unused.Length} checkpoint tensor(s) are not part of the '{hf.ModelType}' layout Glassbox reads " +
+                $"({string.Join(", ", unused.Take(5).Select(n => $"'{n}'"))}{(unused.Length > 5 ? ", …" : "")}); refusing rather than loading a model without them. " +
+                "Does config.json name the right model_type and options?");
         }
         catch (System.Runtime.InteropServices.ExternalException e)
         {
