@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Glassbox.Attribution;
+using Glassbox.Loading;
 using Glassbox.Models;
 using Glassbox.Reporting;
 using Glassbox.Sae;
@@ -51,9 +52,10 @@ public sealed class GlassboxServer : IAsyncDisposable
     public static async Task<GlassboxServer> StartAsync(ServerOptions options, TextWriter log, CancellationToken cancel = default)
     {
         var address = ParseHost(options.Host);
+        var modelPath = ModelLoader.ResolvePath(options.ModelPath); // a hub id becomes its cached snapshot
         var roots = new ModelRoots(options.Roots.Count > 0 ? options.Roots
-            : [Path.GetDirectoryName(Path.GetFullPath(options.ModelPath.TrimEnd('/', '\\')))!]);
-        var session = new ModelSession(options, options.ModelPath, options.TokenizerPath);
+            : [Path.GetDirectoryName(Path.GetFullPath(modelPath.TrimEnd('/', '\\')))!]);
+        var session = new ModelSession(options, modelPath, options.TokenizerPath);
         try
         {
             return await Start(options, address, roots, session, log, cancel);

@@ -191,5 +191,46 @@ public class FamilyInputErrorTests
         Assert.Equal(Logprobs(original), Logprobs(copied));
     }
 
+    public static TheoryData<string, string, double> Defaults => new()
+    {
+        { "gemma", "head_dim", 256 }, { "gemma2", "query_pre_attn_scalar", 256 }, { "gemma2", "attn_logit_softcapping", 50 },
+        { "gemma2", "final_logit_softcapping", 30 }, { "gemma2", "sliding_window", 4096 }, { "gemma3", "sliding_window", 4096 },
+        { "gemma3", "rope_theta", 1e6 }, { "qwen3", "head_dim", 128 }, { "mistral", "sliding_window", 4096 },
+        { "mixtral", "rope_theta", 1e6 }, { "mixtral", "rms_norm_eps", 1e-5 }, { "phi3", "rms_norm_eps", 1e-5 },
+        { "olmo2", "rms_norm_eps", 1e-5 }, { "gpt_neox", "rotary_pct", 0.25 },
+    };
+
+    /// <summary>
+    /// A field the config leaves out means what Transformers' config class defaults it to (as it would run the model), not
+    /// a guess of ours; the reference configs all set these fields, so each is checked by removing it.
+    /// </summary>
+    [SharedTheory]
+    [MemberData(nameof(Defaults))]
+    public void AnAbsentFieldIsTransformersDefault(string family, string key, double value)
+    {
+        string ConfigWith(Action<string> edit)
+        {
+            using var dir = new TempDirectory();
+            edit(CopyOf(family, dir));
+            var hf = HfConfig.Load(dir.File("config.json"));
+            return Glassbox.Loading.Adapters.Architectures.For(hf.ModelType).ReadConfig(hf).ToString();
+        }
+        string absent = ConfigWith(Remove(key));
+        Assert.Equal(ConfigWith(Set(key, value)), absent);
+        Assert.NotEqual(ConfigWith(Set(key, value * 2)), absent); // the field is read at all
+    }
+
+    [SharedFact]
+    public void AnExplicitNullTurnsAGemma2SoftCapOff()
+    {
+        using var dir = new TempDirectory();
+        var path = CopyOf("gemma2", dir);
+        Set("attn_logit_softcapping", null)(path);
+        var (config, weights) = ModelLoader.LoadWeights(path);
+        weights.Dispose();
+        Assert.Null(config.AttnSoftcap);
+        Assert.Equal(6.0, config.FinalSoftcap);
+    }
+
     static string Logprobs(string json) => JsonNode.Parse(json[json.IndexOf('{')..])!["logprobs"]!.ToJsonString();
 }
