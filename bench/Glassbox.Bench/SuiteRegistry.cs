@@ -16,6 +16,7 @@ public static class SuiteRegistry
         new SaeSuite(),
         new MechanismsSuite(),
         new CircuitsSuite(),
+        new FamiliesSuite(),
     ];
 
     public static ISuite? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Glassbox.Attribution;
+using Glassbox.Loading;
 using Glassbox.Models;
 using Glassbox.Reporting;
 using Glassbox.Sae;
@@ -49,9 +50,10 @@ public sealed class GlassboxServer : IAsyncDisposable
     {
         var address = ParseHost(options.Host);
         var guard = new RequestGuard(address, options.Token);
+        var modelPath = ModelLoader.ResolvePath(options.ModelPath); // a hub id becomes its cached snapshot
         var roots = new ModelRoots(options.Roots.Count > 0 ? options.Roots
-            : [Path.GetDirectoryName(Path.GetFullPath(options.ModelPath.TrimEnd('/', '\\')))!]);
-        var session = new ModelSession(options, options.ModelPath, options.TokenizerPath);
+            : [Path.GetDirectoryName(Path.GetFullPath(modelPath.TrimEnd('/', '\\')))!]);
+        var session = new ModelSession(options, modelPath, options.TokenizerPath);
         try
         {
             return await Start(options, address, guard, roots, session, log, cancel);

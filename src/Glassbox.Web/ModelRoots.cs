@@ -1,3 +1,5 @@
+using Glassbox.Loading;
+
 namespace Glassbox.Web;
 
 /// <summary>
@@ -17,11 +19,22 @@ public sealed class ModelRoots
 
     public IReadOnlyList<string> Directories => roots;
 
-    /// <summary>The resolved full path of <paramref name="path"/> (relative paths are relative to the first root), or 403 when it is outside every root.</summary>
+    /// <summary>
+    /// The resolved full path of <paramref name="path"/> (relative paths are relative to the first root), or 403 when it is
+    /// outside every root. A hub id (<c>org/name</c>) that is no path under the first root names its snapshot in the local
+    /// Hugging Face hub cache: a downloaded model, never an arbitrary file.
+    /// </summary>
     public string Check(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ApiException(400, "path is empty.");
-        var full = Resolve(Path.GetFullPath(path, roots[0]));
+        var candidate = Path.GetFullPath(path, roots[0]);
+        if (!Directory.Exists(candidate) && !File.Exists(candidate) && HubCache.IsHubId(path))
+        {
+            var (hub, _) = HubCache.DefaultRoot();
+            var looked = new List<string>();
+            return HubCache.TryResolve(path, hub, looked) ?? throw new ApiException(404, $"No model at '{path}' under the roots, nor in the hub cache ({string.Join("; ", looked)}).");
+        }
+        var full = Resolve(candidate);
         if (!roots.Any(r => full == r || full.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
             throw new ApiException(403, $"'{path}' is outside the model roots ({string.Join(", ", roots)}).");
         if (!Directory.Exists(full) && !File.Exists(full)) throw new ApiException(404, $"No model at '{path}'.");

@@ -33,7 +33,9 @@ public static class BenchModels
 /// Analytic forward FLOPs (a multiply-add is 2): every weight matrix multiplies every token once
 /// (2 · matmul parameters · tokens), attention computes full [pos, pos] scores and the pattern-weighted
 /// sum (2 · 2 · batch · heads · pos² · d_head per layer; the causal mask does not save work), and the
-/// unembedding is 2 · d_model · vocab per token. Norms, activations, softmax and embedding lookups are not counted.
+/// unembedding is 2 · d_model · vocab per token. An MoE layer counts its router (d_model · experts) and the k experts each
+/// token runs (gated: 3 · d_model · d_expert each), not the experts it skips. Norms, activations, softmax, soft-caps and
+/// embedding lookups are not counted.
 /// </summary>
 public sealed record ForwardFlops(double Projections, double Mlp, double Attention, double Unembed)
 {
@@ -44,10 +46,11 @@ public sealed record ForwardFlops(double Projections, double Mlp, double Attenti
         cfg = cfg.Validated();
         double tokens = batch * pos, d = cfg.DModel, dh = cfg.DHead, H = cfg.NHeads, Hkv = cfg.NKvHeads, L = cfg.NLayers;
         double attnParams = d * H * dh + 2 * d * Hkv * dh + H * dh * d;
-        double mlpParams = d * cfg.DMlp * (cfg.GatedMlp ? 3 : 2);
+        double dense = d * cfg.DMlp * (cfg.GatedMlp ? 3 : 2), sparse = d * cfg.NExperts + cfg.ExpertsPerToken * 3.0 * d * cfg.DExpert;
+        double mlpParams = cfg.AttnOnly ? 0 : Enumerable.Range(0, cfg.NLayers).Sum(l => cfg.IsMoe(l) ? sparse : dense);
         return new ForwardFlops(
             Projections: 2 * attnParams * tokens * L,
-            Mlp: 2 * mlpParams * tokens * L,
+            Mlp: 2 * mlpParams * tokens,
             Attention: 2 * 2 * batch * H * (double)pos * pos * dh * L,
             Unembed: 2 * d * cfg.VocabSize * tokens);
     }

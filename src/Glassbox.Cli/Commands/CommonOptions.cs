@@ -10,7 +10,7 @@ namespace Glassbox.Cli.Commands;
 /// <summary>Options every model command shares, and the loading they drive.</summary>
 public sealed class ModelOptions
 {
-    public Option<string> Model { get; } = new("--model") { Description = "Hugging Face model directory or llama2.c .bin checkpoint", Required = true };
+    public Option<string> Model { get; } = new("--model") { Description = "Hugging Face model directory, llama2.c .bin checkpoint, or hub id (org/name) already in the local Hugging Face cache", Required = true };
     public Option<string?> Tokenizer { get; } = new("--tokenizer") { Description = "tokenizer file (tokenizer.json, SentencePiece .model, llama2.c .bin); default: found beside the model" };
     public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
     public Option<string> DType { get; } = new("--dtype") { Description = "float32, bfloat16 or float16", DefaultValueFactory = _ => "float32" };

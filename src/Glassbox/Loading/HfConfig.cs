@@ -37,8 +37,12 @@ public sealed class HfConfig
 
     public bool Has(string key) => root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
 
-    /// <summary>The first of <paramref name="keys"/> that is present; all absent is an error naming them.</summary>
-    public int Int(params string[] keys) => (int)Number(keys);
+    /// <summary>The first of <paramref name="keys"/> that is present; all absent is an error naming them, as is a non-integer.</summary>
+    public int Int(params string[] keys)
+    {
+        double v = Number(keys);
+        return v == Math.Floor(v) && Math.Abs(v) <= int.MaxValue ? (int)v : throw Bad(keys.First(Has), "an integer");
+    }
 
     public int Int(string key, int fallback) => Has(key) ? Int(key) : fallback;
 
@@ -66,14 +70,20 @@ public sealed class HfConfig
 
     public string String(string key, string fallback) => Has(key) ? String(key) : fallback;
 
-    public int? OptionalInt(string key) => Has(key) && root.GetProperty(key).ValueKind == JsonValueKind.Number ? Int(key) : null;
+    public int? OptionalInt(string key) => Has(key) ? Int(key) : null;
+
+    /// <summary>A special token id; null when absent or not a single number (Llama 3 lists several eos ids).</summary>
+    public int? TokenId(string key) => Has(key) && root.GetProperty(key).ValueKind == JsonValueKind.Number ? Int(key) : null;
 
     public double? OptionalDouble(string key) => Has(key) ? Double(key) : null;
 
-    /// <summary>A number that may be switched off with an explicit null: <paramref name="fallback"/> only when the key is absent.</summary>
-    public double? NullableDouble(string key, double? fallback) => Has(key) ? Double(key) : root.TryGetProperty(key, out _) ? null : fallback;
+    /// <summary>
+    /// A field that may be null: null when it is null, <paramref name="absent"/> when the key is missing (Transformers'
+    /// class default, which is what it would run with; e.g. Gemma 2's soft-caps are 50 and 30 unless the config says null).
+    /// </summary>
+    public double? NullableDouble(string key, double? absent) => !root.TryGetProperty(key, out _) ? absent : OptionalDouble(key);
 
-    public int? NullableInt(string key, int? fallback) => Has(key) ? Int(key) : root.TryGetProperty(key, out _) ? null : fallback;
+    public int? NullableInt(string key, int? absent) => !root.TryGetProperty(key, out _) ? absent : Has(key) ? Int(key) : null;
 
     /// <summary>A nested object (e.g. <c>rope_scaling</c>) read with the same errors, which name it; null when absent or null.</summary>
     public HfConfig? Section(string key)

@@ -9,9 +9,7 @@ namespace Glassbox.Loading.Adapters;
 /// </summary>
 public static class DecoderConfig
 {
-    /// <summary>The shared fields; the fallbacks are Transformers' defaults for a key the file omits, per family where they differ.</summary>
-    public static ModelConfig Read(HfConfig hf, string? activationKey = null, int? headDim = null, double eps = 1e-6, double theta = 10000.0,
-        string activation = "silu")
+    public static ModelConfig Read(HfConfig hf, string activationKey = "hidden_act", string activationFallback = "silu")
     {
         int heads = hf.Int("num_attention_heads"), d = hf.Int("hidden_size");
         return new ModelConfig
@@ -21,21 +19,21 @@ public static class DecoderConfig
             DModel = d,
             NHeads = heads,
             NKvHeads = hf.Int("num_key_value_heads", heads),
-            DHead = hf.Int("head_dim", headDim ?? (heads > 0 ? d / heads : 0)),
+            DHead = hf.Int("head_dim", heads > 0 ? d / heads : 0),
             DMlp = hf.Int("intermediate_size"),
             VocabSize = hf.Int("vocab_size"),
             ContextLength = hf.Int("max_position_embeddings"),
             Norm = NormKind.RmsNorm,
-            NormEps = hf.Double("rms_norm_eps", eps),
+            NormEps = hf.Double("rms_norm_eps", 1e-6),
             Positional = PositionalKind.Rotary,
             RotaryLayout = RotaryLayout.Halves,
-            RotaryTheta = hf.Double("rope_theta", theta),
+            RotaryTheta = hf.Double("rope_theta", 10000.0),
             RopeScaling = RopeScalingOf(hf),
-            Act = Architectures.ParseActivation(hf.String(activationKey ?? "hidden_act", activation), hf),
+            Act = Architectures.ParseActivation(hf, activationKey, activationFallback),
             GatedMlp = true,
             TiedEmbeddings = hf.Bool("tie_word_embeddings", false),
-            BosTokenId = hf.OptionalInt("bos_token_id"),
-            EosTokenId = hf.OptionalInt("eos_token_id"),
+            BosTokenId = hf.TokenId("bos_token_id"),
+            EosTokenId = hf.TokenId("eos_token_id"),
         };
     }
 
@@ -59,30 +57,29 @@ public static class DecoderConfig
 
     /// <summary>
     /// Which layers use the sliding window: <c>layer_types</c> when the config has it (sliding_attention /
-    /// full_attention), else <paramref name="rule"/> (null: every layer). Null when there is no window.
+    /// full_attention), else <paramref name="rule"/> (null: every layer). Null when there is no window; as in Transformers,
+    /// a layer marked sliding then attends fully. layer_types is checked either way, so no entry is ever ignored unread.
     /// </summary>
     public static ModelConfig WithWindow(this ModelConfig c, HfConfig hf, int? window, Func<int, bool>? rule = null)
     {
-        if (window is null) return c with { SlidingWindow = null };
-        bool[]? layers = null;
-        if (hf.Strings("layer_types") is { } types)
+        var types = hf.Strings("layer_types");
+        if (types is not null && types.Count != c.NLayers)
+            throw new ModelFormatException($"{hf.Path}: config.json field 'layer_types' has {types.Count} entries for {c.NLayers} layers (num_hidden_layers).");
+        var layers = types?.Select((t, l) => t switch
         {
-            if (types.Count != c.NLayers) throw new ModelFormatException($"{hf.Path}: layer_types has {types.Count} entries for {c.NLayers} layers.");
-            layers = types.Select(t => t switch
-            {
-                "sliding_attention" => true,
-                "full_attention" => false,
-                _ => throw new ModelFormatException($"{hf.Path}: layer_types entry '{t}' is not supported (sliding_attention, full_attention)."),
-            }).ToArray();
-        }
-        else if (rule is not null) layers = Enumerable.Range(0, c.NLayers).Select(rule).ToArray();
+            "sliding_attention" => true,
+            "full_attention" => false,
+            _ => throw new ModelFormatException($"{hf.Path}: config.json field 'layer_types' entry {l} is '{t}', an attention type Glassbox does not implement (supported: sliding_attention, full_attention)."),
+        }).ToArray();
+        if (window is null) return c with { SlidingWindow = null };
+        layers ??= rule is null ? null : Enumerable.Range(0, c.NLayers).Select(rule).ToArray();
         return c with { SlidingWindow = window, SlidingLayers = layers };
     }
 
-    /// <summary>Qwen2/Qwen3: a window only with use_sliding_window, on layers from max_window_layers on.</summary>
+    /// <summary>Qwen2/Qwen3: a window only with use_sliding_window, on layers from max_window_layers (Transformers' default 28) on.</summary>
     public static ModelConfig WithQwenWindow(this ModelConfig c, HfConfig hf) =>
-        c.WithWindow(hf, hf.Bool("use_sliding_window", false) ? hf.OptionalInt("sliding_window") : null,
-            l => l >= hf.Int("max_window_layers", 0));
+        c.WithWindow(hf, hf.Bool("use_sliding_window", false) ? hf.NullableInt("sliding_window", 4096) : null,
+            l => l >= hf.Int("max_window_layers", 28));
 
     /// <summary>Refuses a config flag whose architecture Glassbox does not implement, naming it.</summary>
     public static void RefuseIf(this HfConfig hf, bool condition, string what)

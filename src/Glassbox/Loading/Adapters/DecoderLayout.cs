@@ -73,78 +73,84 @@ public sealed record DecoderLayout
     /// <summary>Gemma: the embedding is multiplied by √d_model on the way in (folded into W_E, not into a tied W_U).</summary>
     public bool EmbedScale { get; init; }
 
+    /// <summary>
+    /// Reads every tensor with the shape config.json implies (a different one is an error naming the checkpoint tensor,
+    /// so no broadcast or reshape can quietly build another model).
+    /// </summary>
     public StateDict Convert(ModelConfig c, ITensorSource src)
     {
         var sd = new StateDict();
         using var scope = NewDisposeScope();
-        int d = c.DModel;
-        var embed = src.Read(Prefix + Embed + ".weight");
+        int d = c.DModel, V = c.VocabSize, H = c.NHeads, Hkv = c.NKvHeads, dh = c.DHead;
+        var embed = src.ReadShaped(Prefix + Embed + ".weight", V, d);
         sd["embed.W_E"] = EmbedScale ? embed * Math.Sqrt(d) : embed;
-        void Norm(string prefix, string? name, string target)
+        void Norm(string prefix, string? name, string target, long width)
         {
             if (name is null) return;
-            var w = src.Read(prefix + name + ".weight");
+            var w = src.ReadShaped(prefix + name + ".weight", width);
             sd[target + ".w"] = NormWeightOffset ? w + 1 : w;
-            if (NormBias) sd[target + ".b"] = src.Read(prefix + name + ".bias");
+            if (NormBias) sd[target + ".b"] = src.ReadShaped(prefix + name + ".bias", width);
         }
         for (int l = 0; l < c.NLayers; l++)
         {
             string h = $"{Prefix}{Layers}.{l}.", b = $"blocks.{l}.";
             if (c.PreNorms) NormOrOnes(Ln1, b + "ln1");
-            if (c.PostNorms) { Norm(h, Ln1Post, b + "ln1_post"); Norm(h, Ln2Post, b + "ln2_post"); }
-            if (c.QkNorm != QkNormKind.None) { Norm(h, QNorm, b + "attn.q_norm"); Norm(h, KNorm, b + "attn.k_norm"); }
+            if (c.PostNorms) { Norm(h, Ln1Post, b + "ln1_post", d); Norm(h, Ln2Post, b + "ln2_post", d); }
+            if (c.QkNorm != QkNormKind.None)
+            {
+                bool joint = c.QkNorm == QkNormKind.Joint;
+                Norm(h, QNorm, b + "attn.q_norm", joint ? H * dh : dh);
+                Norm(h, KNorm, b + "attn.k_norm", joint ? Hkv * dh : dh);
+            }
             ReadAttention(c, src, sd, h, b);
             if (c.AttnOnly) continue;
             if (c.PreNorms) NormOrOnes(Ln2, b + "ln2");
             if (c.IsMoe(l)) ReadExperts(c, src, sd, h, b);
-            else ReadMlp(src, sd, h, b);
+            else ReadMlp(c, src, sd, h, b);
 
             // A norm without tensors is non-parametric (OLMo's LayerNorm): weight ones, no bias.
             void NormOrOnes(string? name, string target)
             {
                 if (name is null) sd[target + ".w"] = ones(d);
-                else Norm(h, name, target);
+                else Norm(h, name, target, d);
             }
         }
         if (FinalNorm is null) sd["ln_final.w"] = ones(d);
-        else Norm(Prefix, FinalNorm, "ln_final");
-        sd["unembed.W_U"] = src.Contains(LmHead + ".weight") ? src.Read(LmHead + ".weight").t()
-            : c.TiedEmbeddings ? embed.t() : src.Read(LmHead + ".weight");
-        if (LmHeadBias) sd["unembed.b_U"] = src.Read(LmHead + ".bias");
+        else Norm(Prefix, FinalNorm, "ln_final", d);
+        sd["unembed.W_U"] = src.Contains(LmHead + ".weight") || !c.TiedEmbeddings ? src.ReadShaped(LmHead + ".weight", V, d).t() : embed.t();
+        if (LmHeadBias) sd["unembed.b_U"] = src.ReadShaped(LmHead + ".bias", V);
         return sd;
     }
 
     void ReadAttention(ModelConfig c, ITensorSource src, StateDict sd, string h, string b)
     {
-        int H = c.NHeads, Hkv = c.NKvHeads, dh = c.DHead;
+        int d = c.DModel, H = c.NHeads, Hkv = c.NKvHeads, dh = c.DHead;
+        int[] heads = [H, Hkv, Hkv];
         Tensor[] w, bias;
         if (Qkv == QkvLayout.Separate)
         {
-            w = QkvNames.Select(n => src.Read(h + n + ".weight")).ToArray();
-            bias = QkvBias ? QkvNames.Select(n => src.Read(h + n + ".bias")).ToArray() : [];
+            w = QkvNames.Select((n, i) => src.ReadShaped(h + n + ".weight", heads[i] * dh, d)).ToArray();
+            bias = QkvBias ? QkvNames.Select((n, i) => src.ReadShaped(h + n + ".bias", heads[i] * dh)).ToArray() : [];
         }
         else
         {
-            w = SplitFused(src.Read(h + QkvNames[0] + ".weight"), H, Hkv, dh);
-            bias = QkvBias ? SplitFused(src.Read(h + QkvNames[0] + ".bias"), H, Hkv, dh) : [];
+            long rows = (long)(H + 2 * Hkv) * dh; // q, k and v rows for H heads and Hkv kv heads of d_head
+            w = SplitFused(src.ReadShaped(h + QkvNames[0] + ".weight", rows, d), H, Hkv, dh);
+            bias = QkvBias ? SplitFused(src.ReadShaped(h + QkvNames[0] + ".bias", rows), H, Hkv, dh) : [];
         }
         string[] keys = ["Q", "K", "V"];
-        int[] heads = [H, Hkv, Hkv];
         for (int i = 0; i < 3; i++)
         {
-            sd[b + "attn.W_" + keys[i]] = HeadLayout.ReaderFromLinear(Expect(w[i], h + QkvNames[Math.Min(i, QkvNames.Length - 1)], heads[i] * dh, c.DModel), heads[i], dh);
+            sd[b + "attn.W_" + keys[i]] = HeadLayout.ReaderFromLinear(w[i], heads[i], dh);
             if (QkvBias) sd[b + "attn.b_" + keys[i]] = HeadLayout.Bias(bias[i], heads[i], dh);
         }
-        sd[b + "attn.W_O"] = HeadLayout.WriterFromLinear(Expect(src.Read(h + O + ".weight"), h + O, c.DModel, H * dh), H, dh);
-        if (OBias) sd[b + "attn.b_O"] = src.Read(h + O + ".bias");
+        sd[b + "attn.W_O"] = HeadLayout.WriterFromLinear(src.ReadShaped(h + O + ".weight", d, H * dh), H, dh);
+        if (OBias) sd[b + "attn.b_O"] = src.ReadShaped(h + O + ".bias", d);
     }
 
     /// <summary>q [H·dh, …], k and v [Hkv·dh, …] from a fused tensor's rows (weight [rows, d] or bias [rows]).</summary>
     Tensor[] SplitFused(Tensor fused, int H, int Hkv, int dh)
     {
-        long rows = (long)(H + 2 * Hkv) * dh;
-        if (fused.shape[0] != rows)
-            throw new ModelFormatException($"Fused q/k/v tensor {QkvNames[0]} has {fused.shape[0]} rows, expected {rows} for {H} heads and {Hkv} kv heads of {dh}.");
         if (Qkv == QkvLayout.Concatenated) return fused.split([H * dh, Hkv * dh, Hkv * dh], 0);
         var rest = fused.shape.Skip(1).ToArray();
         int group = H / Hkv;
@@ -153,41 +159,41 @@ public sealed record DecoderLayout
         return [Rows(grouped.narrow(1, 0, group)), Rows(grouped.narrow(1, group, 1)), Rows(grouped.narrow(1, group + 1, 1))];
     }
 
-    void ReadMlp(ITensorSource src, StateDict sd, string h, string b)
+    void ReadMlp(ModelConfig c, ITensorSource src, StateDict sd, string h, string b)
     {
-        Tensor Weight(string n) => src.Read(h + n + ".weight").t();
-        Tensor? Bias(string n) => MlpBias ? src.Read(h + n + ".bias") : null;
+        int d = c.DModel, dm = c.DMlp;
+        // nn.Linear weights are [out, in]; W_in/W_gate are [d_model, d_mlp] and W_out [d_mlp, d_model].
+        Tensor Weight(string n, long rows, long cols) => src.ReadShaped(h + n + ".weight", rows, cols).t();
+        Tensor? Bias(string n, long width) => MlpBias ? src.ReadShaped(h + n + ".bias", width) : null;
         void Put(string name, Tensor? t) { if (t is not null) sd[b + name] = t; }
         switch (Mlp)
         {
             case MlpLayout.Gated:
-                Put("mlp.W_gate", Weight(MlpNames[0])); Put("mlp.b_gate", Bias(MlpNames[0]));
-                Put("mlp.W_in", Weight(MlpNames[1])); Put("mlp.b_in", Bias(MlpNames[1]));
-                Put("mlp.W_out", Weight(MlpNames[2])); Put("mlp.b_out", Bias(MlpNames[2]));
+                Put("mlp.W_gate", Weight(MlpNames[0], dm, d)); Put("mlp.b_gate", Bias(MlpNames[0], dm));
+                Put("mlp.W_in", Weight(MlpNames[1], dm, d)); Put("mlp.b_in", Bias(MlpNames[1], dm));
+                Put("mlp.W_out", Weight(MlpNames[2], d, dm)); Put("mlp.b_out", Bias(MlpNames[2], d));
                 break;
             case MlpLayout.GatedFused:
-                var gateUp = Weight(MlpNames[0]).chunk(2, 1);
+                var gateUp = Weight(MlpNames[0], 2 * dm, d).chunk(2, 1);
                 Put("mlp.W_gate", gateUp[0]);
                 Put("mlp.W_in", gateUp[1]);
-                Put("mlp.W_out", Weight(MlpNames[1]));
+                Put("mlp.W_out", Weight(MlpNames[1], d, dm));
                 break;
             default:
-                Put("mlp.W_in", Weight(MlpNames[0])); Put("mlp.b_in", Bias(MlpNames[0]));
-                Put("mlp.W_out", Weight(MlpNames[1])); Put("mlp.b_out", Bias(MlpNames[1]));
+                Put("mlp.W_in", Weight(MlpNames[0], dm, d)); Put("mlp.b_in", Bias(MlpNames[0], dm));
+                Put("mlp.W_out", Weight(MlpNames[1], d, dm)); Put("mlp.b_out", Bias(MlpNames[1], d));
                 break;
         }
     }
 
     void ReadExperts(ModelConfig c, ITensorSource src, StateDict sd, string h, string b)
     {
-        sd[b + "mlp.W_router"] = Expect(src.Read(h + Router + ".weight"), h + Router, c.NExperts, c.DModel).t();
-        Tensor Stack(int which) => stack(Enumerable.Range(0, c.NExperts)
-            .Select(e => src.Read(h + ExpertNames[which].Replace("{e}", e.ToString()) + ".weight").t()).ToArray());
-        sd[b + "mlp.experts.W_gate"] = Stack(0);
-        sd[b + "mlp.experts.W_in"] = Stack(1);
-        sd[b + "mlp.experts.W_out"] = Stack(2);
+        int d = c.DModel, de = c.DExpert;
+        sd[b + "mlp.W_router"] = src.ReadShaped(h + Router + ".weight", c.NExperts, d).t();
+        Tensor Stack(int which, long rows, long cols) => stack(Enumerable.Range(0, c.NExperts)
+            .Select(e => src.ReadShaped(h + ExpertNames[which].Replace("{e}", e.ToString()) + ".weight", rows, cols).t()).ToArray());
+        sd[b + "mlp.experts.W_gate"] = Stack(0, de, d);
+        sd[b + "mlp.experts.W_in"] = Stack(1, de, d);
+        sd[b + "mlp.experts.W_out"] = Stack(2, d, de);
     }
-
-    static Tensor Expect(Tensor t, string name, params long[] shape) => t.shape.SequenceEqual(shape) ? t
-        : throw new ModelFormatException($"Tensor {name} has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", shape)}] from config.json.");
 }

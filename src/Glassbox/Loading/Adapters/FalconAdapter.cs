@@ -33,11 +33,11 @@ public sealed class FalconAdapter : DecoderFamily
             Positional = PositionalKind.Rotary,
             RotaryTheta = hf.Double("rope_theta", 10000.0),
             RopeScaling = DecoderConfig.RopeScalingOf(hf),
-            Act = Architectures.ParseActivation(hf.String("activation", "gelu"), hf),
+            Act = Architectures.ParseActivation(hf, "activation", "gelu"),
             ParallelAttnMlp = newArch || hf.Bool("parallel_attn", true),
             TiedEmbeddings = hf.Bool("tie_word_embeddings", true),
-            BosTokenId = hf.OptionalInt("bos_token_id"),
-            EosTokenId = hf.OptionalInt("eos_token_id"),
+            BosTokenId = hf.TokenId("bos_token_id"),
+            EosTokenId = hf.TokenId("eos_token_id"),
         }.Validated();
     }
 

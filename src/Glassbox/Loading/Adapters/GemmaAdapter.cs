@@ -10,7 +10,9 @@ namespace Glassbox.Loading.Adapters;
 /// ln1_post, ln2_post; the MLP's pre-norm is pre_feedforward_layernorm), scores scaled by query_pre_attn_scalar^−½, local
 /// (sliding-window) and global layers from layer_types (Gemma 2 otherwise: even layers local; Gemma 3: every
 /// sliding_window_pattern-th layer global). Gemma 2: attention and final-logit soft-capping. Gemma 3: q/k norm per head,
-/// and local layers use rope_local_base_freq without rope_scaling.
+/// and local layers use rope_local_base_freq without rope_scaling. Fields a config leaves out take Transformers' class
+/// defaults (head_dim 256, query_pre_attn_scalar 256, sliding_window 4096, Gemma 2's soft-caps 50 and 30); an explicit null
+/// turns a soft-cap or the window off.
 /// </summary>
 public sealed class GemmaAdapter : DecoderFamily
 {
@@ -18,23 +20,24 @@ public sealed class GemmaAdapter : DecoderFamily
 
     public override ModelConfig ReadConfig(HfConfig hf)
     {
-        // Transformers' Gemma MLPs read hidden_activation (default the tanh GELU) and ignore the older hidden_act.
-        bool gemma3 = hf.ModelType == "gemma3_text";
-        var c = DecoderConfig.Read(hf, "hidden_activation", headDim: 256, theta: gemma3 ? 1e6 : 10000.0, activation: "gelu_pytorch_tanh")
-            with { TiedEmbeddings = hf.Bool("tie_word_embeddings", true) };
-        if (hf.ModelType == "gemma") return c.Validated();
+        var c = DecoderConfig.Read(hf, hf.Has("hidden_activation") ? "hidden_activation" : "hidden_act", "gelu_pytorch_tanh") with
+        {
+            DHead = hf.Int("head_dim", 256),
+            TiedEmbeddings = hf.Bool("tie_word_embeddings", true),
+        };
+        if (hf.ModelType == "gemma") return c.WithWindow(hf, null).Validated();
+        bool gemma2 = hf.ModelType == "gemma2";
         c = c with
         {
             PostNorms = true,
             AttnScale = 1 / Math.Sqrt(hf.Double("query_pre_attn_scalar", 256)),
-            // Gemma 2 defaults to caps of 50 and 30 unless the config switches them off with null; Gemma 3 has none by default.
-            AttnSoftcap = hf.NullableDouble("attn_logit_softcapping", gemma3 ? null : 50.0),
-            FinalSoftcap = hf.NullableDouble("final_logit_softcapping", gemma3 ? null : 30.0),
+            AttnSoftcap = hf.NullableDouble("attn_logit_softcapping", gemma2 ? 50.0 : null),
+            FinalSoftcap = hf.NullableDouble("final_logit_softcapping", gemma2 ? 30.0 : null),
         };
         int? window = hf.NullableInt("sliding_window", 4096);
-        if (!gemma3) return c.WithWindow(hf, window, l => l % 2 == 0).Validated();
+        if (gemma2) return c.WithWindow(hf, window, l => l % 2 == 0).Validated();
         int pattern = hf.Int("sliding_window_pattern", 6);
-        return (c with { QkNorm = QkNormKind.PerHead, LocalRotaryTheta = hf.Double("rope_local_base_freq", 10000.0) })
+        return (c with { RotaryTheta = hf.Double("rope_theta", 1e6), QkNorm = QkNormKind.PerHead, LocalRotaryTheta = hf.Double("rope_local_base_freq", 10000.0) })
             .WithWindow(hf, window, l => (l + 1) % pattern != 0).Validated();
     }
 

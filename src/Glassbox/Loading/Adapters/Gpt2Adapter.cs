@@ -30,10 +30,10 @@ public sealed class Gpt2Adapter : IArchitectureAdapter, IArchitectureExporter
             Norm = NormKind.LayerNorm,
             NormEps = hf.Double("layer_norm_epsilon", 1e-5),
             Positional = PositionalKind.Learned,
-            Act = Architectures.ParseActivation(hf.String("activation_function", "gelu_new"), hf),
+            Act = Architectures.ParseActivation(hf, "activation_function", "gelu_new"),
             TiedEmbeddings = hf.Bool("tie_word_embeddings", true),
-            BosTokenId = hf.OptionalInt("bos_token_id"),
-            EosTokenId = hf.OptionalInt("eos_token_id"),
+            BosTokenId = hf.TokenId("bos_token_id"),
+            EosTokenId = hf.TokenId("eos_token_id"),
         }.Validated();
     }
 
@@ -43,36 +43,36 @@ public sealed class Gpt2Adapter : IArchitectureAdapter, IArchitectureExporter
         string t = src.Contains("transformer.wte.weight") ? "transformer." : "";
         var sd = new StateDict();
         using var scope = NewDisposeScope();
-        var wte = src.Read(t + "wte.weight");
+        int H = c.NHeads, dh = c.DHead, d = c.DModel, dm = c.DMlp, V = c.VocabSize;
+        var wte = src.ReadShaped(t + "wte.weight", V, d);
         sd["embed.W_E"] = wte;
-        sd["pos_embed.W_pos"] = src.Read(t + "wpe.weight");
-        int H = c.NHeads, dh = c.DHead, d = c.DModel;
+        sd["pos_embed.W_pos"] = src.ReadShaped(t + "wpe.weight", c.ContextLength, d);
         for (int l = 0; l < c.NLayers; l++)
         {
             string h = $"{t}h.{l}.", b = $"blocks.{l}.";
-            sd[b + "ln1.w"] = src.Read(h + "ln_1.weight");
-            sd[b + "ln1.b"] = src.Read(h + "ln_1.bias");
-            var qkv = src.Read(h + "attn.c_attn.weight").split(d, 1);
-            var qkvBias = src.Read(h + "attn.c_attn.bias").split(d, 0);
+            sd[b + "ln1.w"] = src.ReadShaped(h + "ln_1.weight", d);
+            sd[b + "ln1.b"] = src.ReadShaped(h + "ln_1.bias", d);
+            var qkv = src.ReadShaped(h + "attn.c_attn.weight", d, 3 * d).split(d, 1);
+            var qkvBias = src.ReadShaped(h + "attn.c_attn.bias", 3 * d).split(d, 0);
             string[] names = { "Q", "K", "V" };
             for (int i = 0; i < 3; i++)
             {
                 sd[b + "attn.W_" + names[i]] = HeadLayout.ReaderFromInputMajor(qkv[i], H, dh);
                 sd[b + "attn.b_" + names[i]] = HeadLayout.Bias(qkvBias[i], H, dh);
             }
-            sd[b + "attn.W_O"] = src.Read(h + "attn.c_proj.weight").view(H, dh, d);
-            sd[b + "attn.b_O"] = src.Read(h + "attn.c_proj.bias");
+            sd[b + "attn.W_O"] = src.ReadShaped(h + "attn.c_proj.weight", d, d).view(H, dh, d);
+            sd[b + "attn.b_O"] = src.ReadShaped(h + "attn.c_proj.bias", d);
             if (c.AttnOnly) continue;
-            sd[b + "ln2.w"] = src.Read(h + "ln_2.weight");
-            sd[b + "ln2.b"] = src.Read(h + "ln_2.bias");
-            sd[b + "mlp.W_in"] = src.Read(h + "mlp.c_fc.weight");
-            sd[b + "mlp.b_in"] = src.Read(h + "mlp.c_fc.bias");
-            sd[b + "mlp.W_out"] = src.Read(h + "mlp.c_proj.weight");
-            sd[b + "mlp.b_out"] = src.Read(h + "mlp.c_proj.bias");
+            sd[b + "ln2.w"] = src.ReadShaped(h + "ln_2.weight", d);
+            sd[b + "ln2.b"] = src.ReadShaped(h + "ln_2.bias", d);
+            sd[b + "mlp.W_in"] = src.ReadShaped(h + "mlp.c_fc.weight", d, dm);
+            sd[b + "mlp.b_in"] = src.ReadShaped(h + "mlp.c_fc.bias", dm);
+            sd[b + "mlp.W_out"] = src.ReadShaped(h + "mlp.c_proj.weight", dm, d);
+            sd[b + "mlp.b_out"] = src.ReadShaped(h + "mlp.c_proj.bias", d);
         }
-        sd["ln_final.w"] = src.Read(t + "ln_f.weight");
-        sd["ln_final.b"] = src.Read(t + "ln_f.bias");
-        sd["unembed.W_U"] = src.Contains("lm_head.weight") ? src.Read("lm_head.weight").t() : wte.t();
+        sd["ln_final.w"] = src.ReadShaped(t + "ln_f.weight", d);
+        sd["ln_final.b"] = src.ReadShaped(t + "ln_f.bias", d);
+        sd["unembed.W_U"] = src.Contains("lm_head.weight") ? src.ReadShaped("lm_head.weight", V, d).t() : wte.t();
         return sd;
     }
 

@@ -29,13 +29,17 @@ public static class Architectures
         All.FirstOrDefault(a => a.ModelTypes.Contains(modelType))
         ?? throw new ModelFormatException($"Unknown model_type '{modelType}'. Supported: {string.Join(", ", All.SelectMany(a => a.ModelTypes))}.");
 
-    /// <summary>Hugging Face <c>hidden_act</c> / <c>activation_function</c> names.</summary>
-    public static Activation ParseActivation(string name, HfConfig hf) => name switch
+    /// <summary>The activation named by config field <paramref name="key"/> (<c>hidden_act</c>, <c>activation_function</c>, …), <paramref name="fallback"/> when absent.</summary>
+    public static Activation ParseActivation(HfConfig hf, string key, string fallback)
     {
-        "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => Activation.GeluNew,
-        "gelu" => Activation.Gelu,
-        "relu" => Activation.Relu,
-        "silu" or "swish" => Activation.Silu,
-        _ => throw new ModelFormatException($"{hf.Path}: unsupported activation '{name}' (supported: gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, relu, silu)."),
-    };
+        string name = hf.String(key, fallback);
+        return name switch
+        {
+            "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => Activation.GeluNew,
+            "gelu" => Activation.Gelu,
+            "relu" => Activation.Relu,
+            "silu" or "swish" => Activation.Silu,
+            _ => throw new ModelFormatException($"{hf.Path}: config.json field '{key}' is '{name}', an activation Glassbox does not implement (supported: gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, relu, silu)."),
+        };
+    }
 }

@@ -8,7 +8,7 @@ namespace Glassbox.Loading.Adapters;
 /// The Llama family on Hugging Face (<c>llama</c> — Llama 2/3.x, SmolLM2 —, <c>mistral</c>, <c>qwen2</c>): RMSNorm,
 /// rotate-half RoPE (with Llama 3.1's or linear rope_scaling), SwiGLU (gate/up/down), grouped-query attention,
 /// nn.Linear weights [out, in]. Qwen2 adds q/k/v biases; Mistral windows every layer; Qwen2 windows the layers from
-/// max_window_layers on, and only with use_sliding_window.
+/// max_window_layers on, and only with use_sliding_window. Fields a config leaves out take Transformers' class defaults.
 /// </summary>
 public sealed class LlamaAdapter : DecoderFamily, IArchitectureExporter
 {
@@ -17,7 +17,13 @@ public sealed class LlamaAdapter : DecoderFamily, IArchitectureExporter
     public override ModelConfig ReadConfig(HfConfig hf)
     {
         var c = DecoderConfig.Read(hf);
-        c = hf.ModelType == "qwen2" ? c.WithQwenWindow(hf) : c.WithWindow(hf, hf.OptionalInt("sliding_window"));
+        // Llama has no sliding window (Transformers ignores the key there); Mistral's is 4096 unless the config says otherwise.
+        c = hf.ModelType switch
+        {
+            "qwen2" => c.WithQwenWindow(hf),
+            "mistral" => c.WithWindow(hf, hf.NullableInt("sliding_window", 4096)),
+            _ => c.WithWindow(hf, null),
+        };
         return c.Validated();
     }
 

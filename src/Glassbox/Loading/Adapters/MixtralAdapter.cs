@@ -11,8 +11,10 @@ public sealed class MixtralAdapter : DecoderFamily
 {
     public override IReadOnlyList<string> ModelTypes { get; } = new[] { "mixtral" };
 
-    public override ModelConfig ReadConfig(HfConfig hf) => (DecoderConfig.Read(hf, eps: 1e-5, theta: 1e6) with
+    public override ModelConfig ReadConfig(HfConfig hf) => (DecoderConfig.Read(hf) with
     {
+        RotaryTheta = hf.Double("rope_theta", 1e6), // MixtralConfig's defaults, where the config leaves them out
+        NormEps = hf.Double("rms_norm_eps", 1e-5),
         NExperts = hf.Int("num_local_experts"),
         ExpertsPerToken = hf.Int("num_experts_per_tok"),
         DExpert = hf.Int("intermediate_size"),

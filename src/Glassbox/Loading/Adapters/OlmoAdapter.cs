@@ -14,9 +14,9 @@ public sealed class OlmoAdapter : DecoderFamily
 
     public override ModelConfig ReadConfig(HfConfig hf)
     {
-        var c = DecoderConfig.Read(hf, eps: 1e-5);
+        var c = DecoderConfig.Read(hf);
         if (hf.ModelType == "olmo") return (c with { Norm = NormKind.LayerNorm, NormEps = 1e-5, QkvClip = hf.OptionalDouble("clip_qkv") }).Validated();
-        return (c with { PreNorms = false, PostNorms = true, QkNorm = QkNormKind.Joint }).Validated();
+        return (c with { PreNorms = false, PostNorms = true, QkNorm = QkNormKind.Joint, NormEps = hf.Double("rms_norm_eps", 1e-5) }).Validated();
     }
 
     protected override DecoderLayout Layout(ModelConfig c, ITensorSource src) => c.PostNorms

@@ -11,9 +11,10 @@ public sealed class Phi3Adapter : DecoderFamily
 {
     public override IReadOnlyList<string> ModelTypes { get; } = new[] { "phi3" };
 
-    public override ModelConfig ReadConfig(HfConfig hf) => (DecoderConfig.Read(hf, eps: 1e-5) with
+    public override ModelConfig ReadConfig(HfConfig hf) => (DecoderConfig.Read(hf) with
     {
         RotaryFraction = hf.Double("partial_rotary_factor", 1.0),
+        NormEps = hf.Double("rms_norm_eps", 1e-5), // Phi3Config's default
     }).WithWindow(hf, hf.OptionalInt("sliding_window")).Validated();
 
     protected override DecoderLayout Layout(ModelConfig c, ITensorSource src) => new()

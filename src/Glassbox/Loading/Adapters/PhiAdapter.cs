@@ -15,12 +15,11 @@ public sealed class PhiAdapter : DecoderFamily
     public override ModelConfig ReadConfig(HfConfig hf)
     {
         hf.RefuseIf(hf.Bool("qk_layernorm", false), "qk_layernorm (a LayerNorm over each head's queries and keys)");
-        return (DecoderConfig.Read(hf, null) with
+        return (DecoderConfig.Read(hf, activationFallback: "gelu_new") with
         {
             Norm = NormKind.LayerNorm,
             NormEps = hf.Double("layer_norm_eps", 1e-5),
             RotaryFraction = hf.Double("partial_rotary_factor", 0.5),
-            Act = Architectures.ParseActivation(hf.String("hidden_act", "gelu_new"), hf),
             GatedMlp = false,
             ParallelAttnMlp = true,
         }).Validated();

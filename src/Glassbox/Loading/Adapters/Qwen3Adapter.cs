@@ -15,7 +15,8 @@ public sealed class Qwen3Adapter : DecoderFamily
 
     public override ModelConfig ReadConfig(HfConfig hf)
     {
-        var c = DecoderConfig.Read(hf, headDim: 128) with { QkNorm = QkNormKind.PerHead };
+        var c = DecoderConfig.Read(hf) with { QkNorm = QkNormKind.PerHead };
+        if (hf.ModelType == "qwen3") c = c with { DHead = hf.Int("head_dim", 128) }; // Qwen3Config's default; Qwen3-MoE's is hidden/heads
         if (hf.ModelType == "qwen3_moe")
         {
             int step = hf.Int("decoder_sparse_step", 1);
