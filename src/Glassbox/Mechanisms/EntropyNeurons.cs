@@ -47,6 +47,9 @@ public static class EntropyNeurons
     internal static Mlp MlpAt(HookedTransformer model, int layer)
     {
         if (layer < 0 || layer >= model.Config.NLayers) throw new GlassboxException($"Layer {layer} is outside 0..{model.Config.NLayers - 1}.");
-        return model.Blocks[layer].Mlp ?? throw new GlassboxException($"Layer {layer} has no MLP (the model is attention only).");
+        var block = model.Blocks[layer];
+        return block.Mlp ?? throw new GlassboxException(block.Moe is not null
+            ? $"Layer {layer} is a mixture of experts: it has no one MLP whose neurons write to the residual for every token, so its neurons cannot be scored."
+            : $"Layer {layer} has no MLP (the model is attention only).");
     }
 }

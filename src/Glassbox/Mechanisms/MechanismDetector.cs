@@ -35,8 +35,10 @@ public static class MechanismDetector
         var sink = new double[L, H]; var sinkValue = new double[L, H]; var suppressionEffect = new double[L, H];
         ResidualStreamStats residual;
         DeadNeurons? dead = null;
+        // Dead neurons are counted over dense MLPs only: an MoE layer's experts have no mlp.hook_pre over every token.
+        bool denseMlps = model.Blocks.All(b => b.Mlp is not null);
         string names = "blocks.*.attn.hook_pattern,blocks.*.attn.hook_z,ln_final.hook_scale,blocks.*.hook_resid_pre," + HookNames.Full("resid_post", L - 1)
-            + (cfg.AttnOnly ? "" : ",blocks.*.mlp.hook_pre") + (o.Text is null ? ",blocks.*.attn.hook_v" : "");
+            + (denseMlps ? ",blocks.*.mlp.hook_pre" : "") + (o.Text is null ? ",blocks.*.attn.hook_v" : "");
         var (_, cache) = model.RunWithCache(tokens, names);
         using (cache)
         {
@@ -45,7 +47,7 @@ public static class MechanismDetector
                 AttentionPatternScores.Fill(suppressionEffect, l, CopySuppression.AttendedTokenEffect(model, cache, tokens, l));
             if (o.Text is null) OffsetAndSinkScores(model, cache, offsetFraction, offsetDelta, sink, sinkValue);
             residual = ResidualStreamStats.Measure(cache, L);
-            if (!cfg.AttnOnly) dead = DeadNeurons.Count(cache, L);
+            if (denseMlps) dead = DeadNeurons.Count(cache, L);
         }
         if (o.Text is not null)
         {
