@@ -68,12 +68,8 @@ public static class LogitLens
             .Select(l => new LensReading(l, report[l, column].TopTokens, report[l, column].TopProbabilities)).ToList();
     }
 
-    /// <summary>Logits of a residual-stream vector (or batch of them) through the final norm and unembedding.</summary>
-    public static Tensor Decode(HookedTransformer model, Tensor residual)
-    {
-        var normalized = model.LnFinal.Forward(residual);
-        return Attention.Linear(normalized, model.W_U, model.b_U);
-    }
+    /// <summary>Logits of a residual-stream vector (or batch of them) through the final norm and unembedding (and the final soft-cap, where the model has one).</summary>
+    public static Tensor Decode(HookedTransformer model, Tensor residual) => model.Unembed(model.LnFinal.Forward(residual));
 
     internal static Tensor SinglePrompt(Tensor tokens)
     {

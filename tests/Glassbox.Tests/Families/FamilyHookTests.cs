@@ -118,3 +118,21 @@ public class FamilyHookTests
             }
     }
 }
+
+public class SoftCappedLensTests
+{
+    [SharedFact]
+    public void TheLogitLensOfTheLastResidualIsTheModelsOwnSoftCappedOutput()
+    {
+        using var model = Glassbox.Loading.ModelLoader.Load(HfReferences.Dir("gemma2"));
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var tokens = TorchSharp.torch.tensor(HfReferences.Cases("gemma2").First(c => c.Tokens.Length == 24).Tokens.Select(t => (long)t).ToArray());
+        var (logits, cache) = model.RunWithCache(tokens, $"blocks.{model.Config.NLayers - 1}.hook_resid_post");
+        using (cache)
+        {
+            var lens = Glassbox.Lens.LogitLens.Decode(model, cache[$"blocks.{model.Config.NLayers - 1}.hook_resid_post"]);
+            Assert.True((lens - logits).abs().max().item<float>() < 1e-5);
+            Assert.True(lens.abs().max().item<float>() < 6, "capped at final_logit_softcapping");
+        }
+    }
+}
